@@ -1,0 +1,103 @@
+"""The interface every service module and every backend shares."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ServiceUnavailable(Exception):
+    """No backend could provide a server; the message is one sentence naming the ways out."""
+
+
+@dataclass(frozen=True)
+class LocalCommand:
+    """How to run a service's server binary in a directory of its own."""
+
+    argv: list[str]
+    source: str
+    user: str | None = None
+    stop_signal: str = "SIGTERM"
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server, as every process of the run sees it."""
+
+    service: str
+    url: str
+    version: str
+    source: str
+    ready_seconds: float
+    pid: int | None = None
+    pid_started: str | None = None
+    container_id: str | None = None
+    stop_signal: str = "SIGTERM"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The server as a JSON-serialisable dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Server:
+        """The server described by `to_json`'s output."""
+        return cls(**data)
+
+
+class Service(ABC):
+    """One service (PostgreSQL, Redis, ...): the same recipe for every backend."""
+
+    name: str
+    url_variable: str
+    image_variable: str
+    default_image: str
+    port: int
+
+    @abstractmethod
+    def probe(self, url: str) -> str:
+        """Do a real round trip (log in, query) and return the server's version."""
+
+    @abstractmethod
+    def local_command(self, workdir: Path, port: int) -> LocalCommand:
+        """Prepare `workdir` and return the command that serves on 127.0.0.1:`port`."""
+
+    @abstractmethod
+    def local_url(self, port: int) -> str:
+        """URL of a local server started by `local_command`."""
+
+    @abstractmethod
+    def container(self, image: str) -> Any:
+        """A not-yet-started Testcontainers container for `image`."""
+
+    @abstractmethod
+    def container_url(self, container: Any) -> str:
+        """URL of a started container, on a loopback-published port."""
+
+    def check_url(self, url: str) -> None:
+        """Refuse a URL before anything is sent to it; the default accepts all."""
+
+    def tidy_shared(self, url: str) -> None:
+        """Remove what the run made on a server someone else runs; the default has nothing."""
+
+
+def wait_until_ready(
+    probe: Callable[[], str], timeout: float, alive: Callable[[], bool] = lambda: True
+) -> str:
+    """Call `probe` until it succeeds, the server dies, or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            return probe()
+        except Exception as error:
+            if not alive():
+                raise ServiceUnavailable(f"the server exited while starting ({error})") from error
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable(f"no answer after {timeout:.0f} s ({error})") from error
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)

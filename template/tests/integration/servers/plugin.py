@@ -1,0 +1,156 @@
+"""pytest hooks and session fixtures: start the servers once per run, show them, stop them."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import FrameType
+
+import pytest
+
+from . import config
+from .backends import Backend, choose, remove_containers
+from .base import Server, Service, ServiceUnavailable
+from .postgres import SERVICE as POSTGRES
+from .redis import SERVICE as REDIS
+from .run import Run, reap_abandoned
+
+SERVICES: tuple[Service, ...] = (POSTGRES, REDIS)
+SERVICES_BY_NAME = {service.name: service for service in SERVICES}
+RUN = pytest.StashKey["Servers"]()
+
+
+@dataclass
+class Servers:
+    """The run's servers by service name, and the run they belong to."""
+
+    run: Run
+    by_name: dict[str, Server]
+
+    def __getitem__(self, name: str) -> Server:
+        return self.by_name[name]
+
+
+def start_all(run: Run) -> dict[str, Server]:
+    """Start every service in parallel; if one fails, stop the others and say why."""
+    asked = config.backend_name()
+    chosen = {service.name: choose(service, asked) for service in SERVICES}
+    reap(keep=run.id, docker=any(b.name == "docker" for b in chosen.values()))
+    with ThreadPoolExecutor(len(SERVICES)) as pool:
+        futures = {
+            service.name: pool.submit(chosen[service.name].start, service, run.dir, run.id)
+            for service in SERVICES
+        }
+    started = {name: f.result() for name, f in futures.items() if f.exception() is None}
+    failed = {name: f.exception() for name, f in futures.items() if f.exception() is not None}
+    if failed:
+        stop_all(started)
+        name, error = next(iter(failed.items()))
+        if isinstance(error, ServiceUnavailable):
+            raise ServiceUnavailable(f"No {name} server for the integration tests: {error}.")
+        raise error  # type: ignore[misc]
+    return started
+
+
+def stop_all(servers: dict[str, Server]) -> None:
+    """Stop every server with the backend that started it."""
+    for server in servers.values():
+        backend_for(server).stop(SERVICES_BY_NAME[server.service], server)
+
+
+def backend_for(server: Server) -> Backend:
+    """The backend that can stop `server`."""
+    from .backends import DockerBackend, LocalBackend, UrlBackend
+
+    if server.container_id:
+        return DockerBackend()
+    if server.pid:
+        return LocalBackend()
+    return UrlBackend()
+
+
+def reap(keep: str, docker: bool) -> None:
+    """Stop what killed runs left behind: their processes, and their containers with Docker."""
+    reaped = reap_abandoned(stop_all, keep=keep)
+    if docker and reaped:
+        remove_containers(run_ids=set(reaped))
+
+
+def join(config_: pytest.Config, owner_stops: bool) -> Servers:
+    """Join this pytest run's servers (starting them if this process is first)."""
+    run = Run(os.environ.setdefault("IT_RUN_ID", run_id(config_)))
+    servers = Servers(run, run.join(start_all, owner_stops=owner_stops))
+    atexit.register(run.leave, stop_all)
+    config_.stash[RUN] = servers
+    return servers
+
+
+def run_id(config_: pytest.Config) -> str:
+    """The id shared by the xdist controller and its workers, or a fresh one."""
+    worker_input = getattr(config_, "workerinput", None)
+    if worker_input is not None:
+        return str(worker_input["testrunuid"])[:16]
+    return uuid.uuid4().hex[:16]
+
+
+def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into Ctrl-C, so pytest tears down and the servers stop."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the suite's markers."""
+    config.addinivalue_line(
+        "markers",
+        "isolation(strategy): 'rollback' (default), 'delete' or 'truncate' after real commits",
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start the servers in the controlling process, before the header is printed."""
+    if hasattr(session.config, "workerinput") or session.config.option.collectonly:
+        return
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    try:
+        join(session.config, owner_stops=True)
+    except (ServiceUnavailable, ValueError) as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Show the backend, server versions and start-up times."""
+    servers = config.stash.get(RUN, None)
+    if servers is None:
+        return []
+    return [
+        f"{s.service}: {s.version} via {backend_for(s).name} ({s.source}), "
+        f"ready in {s.ready_seconds:.2f} s"
+        for s in servers.by_name.values()
+    ]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave the run; the process that started the servers stops them."""
+    servers = session.config.stash.get(RUN, None)
+    if servers is not None:
+        servers.run.leave(stop_all)
+
+
+@pytest.fixture(scope="session")
+def servers(pytestconfig: pytest.Config) -> Iterator[Servers]:
+    """The run's servers; started here when the controlling process did not start them."""
+    existing = pytestconfig.stash.get(RUN, None)
+    if existing is not None:
+        yield existing
+        return
+    try:
+        joined = join(pytestconfig, owner_stops=False)
+    except (ServiceUnavailable, ValueError) as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    yield joined

@@ -1,0 +1,26 @@
+"""Each xdist worker has its own Redis database, empty at the start of every test."""
+
+from __future__ import annotations
+
+import redis
+
+
+def test_every_test_starts_with_an_empty_redis_database(redis_client: redis.Redis) -> None:
+    # Arrange: nothing; the fixture flushed this worker's database.
+
+    # Act
+    keys = redis_client.dbsize()
+
+    # Assert
+    assert keys == 0
+
+
+def test_keys_written_by_a_test_are_readable_within_it(redis_client: redis.Redis) -> None:
+    # Arrange
+    redis_client.set("greeting", "hello", ex=60)
+
+    # Act
+    value = redis_client.get("greeting")
+
+    # Assert
+    assert value == "hello"
