@@ -43,7 +43,7 @@ class UrlBackend(Backend):
         if not url:
             raise ServiceUnavailable(
                 f"IT_BACKEND=url needs {service.url_variable} (e.g. from "
-                "`eval \"$(python tests/integration/compose_env.py)\"`)"
+                '`eval "$(python tests/integration/compose_env.py)"`)'
             )
         service.check_url(url)
         began = time.monotonic()

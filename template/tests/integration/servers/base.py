@@ -78,10 +78,10 @@ class Service(ABC):
     def container_url(self, container: Any) -> str:
         """URL of a started container, on a loopback-published port."""
 
-    def check_url(self, url: str) -> None:
+    def check_url(self, url: str) -> None:  # noqa: B027 - optional, most services accept any
         """Refuse a URL before anything is sent to it; the default accepts all."""
 
-    def tidy_shared(self, url: str) -> None:
+    def tidy_shared(self, url: str) -> None:  # noqa: B027 - optional, most leave nothing
         """Remove what the run made on a server someone else runs; the default has nothing."""
 
 

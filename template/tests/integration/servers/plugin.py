@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import pytest
@@ -105,10 +106,19 @@ def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the suite's markers."""
+    config.addinivalue_line("markers", "integration: tests that talk to real services")
     config.addinivalue_line(
         "markers",
         "isolation(strategy): 'rollback' (default), 'delete' or 'truncate' after real commits",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of this suite `integration`, so `-m integration` selects them."""
+    suite = Path(__file__).resolve().parent.parent
+    for item in items:
+        if suite in item.path.resolve().parents:
+            item.add_marker(pytest.mark.integration)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -15,7 +15,14 @@ from filelock import FileLock
 from ..safety import ensure_test_database
 from . import config
 from .base import LocalCommand, Service, ServiceUnavailable
-from .process import UNPRIVILEGED_USER, hand_over, readable_copy, run_as, running_as_root
+from .process import (
+    UNPRIVILEGED_USER,
+    hand_over,
+    reachable_by,
+    readable_copy,
+    run_as,
+    running_as_root,
+)
 from .run import cache_root
 
 SPEED_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
@@ -95,6 +102,11 @@ class Postgres(Service):
         """Copy a cached, initialised cluster into `workdir` and serve it on `port`."""
         binaries, source = find_binaries()
         user = UNPRIVILEGED_USER if running_as_root() else None
+        if not reachable_by(workdir.parent, user):
+            raise ServiceUnavailable(
+                f"PostgreSQL refuses to run as root and {user} cannot reach {workdir.parent}; "
+                "set IT_STATE_DIR to a directory every user may pass through (e.g. /tmp)"
+            )
         binaries = readable_copy(binaries.parent, cache_root(), user) / binaries.name
         data = workdir / "data"
         shutil.copytree(self._cached_cluster(binaries, user), data, symlinks=True)

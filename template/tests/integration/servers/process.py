@@ -113,9 +113,14 @@ def stop(pid: int, started: str | None, stop_signal: str, timeout: float = 15.0)
     os.kill(pid, signal.SIGKILL)
 
 
+def reachable_by(path: Path, user: str | None) -> bool:
+    """Whether every directory above `path` lets other users pass (always true without `user`)."""
+    return user is None or all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents])
+
+
 def readable_copy(source: Path, cache: Path, user: str | None) -> Path:
     """`source` itself, or a copy under `cache` when `user` cannot reach it (e.g. under /root)."""
-    if user is None or all(os.stat(p).st_mode & 0o001 for p in [source, *source.parents]):
+    if reachable_by(source, user):
         return source
     digest = hashlib.sha256(str(source).encode()).hexdigest()[:12]
     target = cache / f"{source.name}-{digest}"

@@ -103,22 +103,38 @@ class Run:
         stops them when it leaves (pytest's controller outlives every xdist worker);
         otherwise the last process to leave does.
         """
-        with self.lock:
-            state = self.read()
-            if state is None:
-                self.dir.mkdir(mode=0o711, parents=True, exist_ok=True)
-                self.dir.chmod(0o711)
-                servers = start(self)
-                state = {
-                    "servers": {name: s.to_json() for name, s in servers.items()},
-                    "owner": me() if owner_stops else None,
-                    "users": [],
-                    "created": time.time(),
-                }
-            state["users"].append(me())
-            self.write(state)
+        try:
+            with self.lock:
+                state = self._join_locked(start, owner_stops)
+        except BaseException:
+            if not self.dir.exists():
+                Path(self.lock.lock_file).unlink(missing_ok=True)
+            raise
         self._joined = True
         return {name: Server.from_json(data) for name, data in state["servers"].items()}
+
+    def _join_locked(
+        self, start: Callable[[Run], dict[str, Server]], owner_stops: bool
+    ) -> dict[str, Any]:
+        """`join`'s work, under the lock."""
+        state = self.read()
+        if state is None:
+            self.dir.mkdir(mode=0o711, parents=True, exist_ok=True)
+            self.dir.chmod(0o711)
+            try:
+                servers = start(self)
+            except BaseException:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                raise
+            state = {
+                "servers": {name: s.to_json() for name, s in servers.items()},
+                "owner": me() if owner_stops else None,
+                "users": [],
+                "created": time.time(),
+            }
+        state["users"].append(me())
+        self.write(state)
+        return state
 
     def leave(self, stop: Stopper) -> None:
         """Stop using the servers; stop them if this process is their owner or the last user."""

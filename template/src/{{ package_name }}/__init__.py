@@ -1,0 +1,1 @@
+"""An order service: users, orders paid through an external payment API, cached profiles."""

@@ -1,0 +1,159 @@
+"""Print the url backend's variables for the services of docker-compose.test.yml.
+
+    docker-compose -f docker-compose.test.yml up -d
+    eval "$(python tests/integration/compose_env.py)"
+    IT_BACKEND=url pytest tests/integration
+
+It waits until both services report healthy (docker-compose 1.29 has no `up --wait`), asks
+compose which loopback ports it published, reads the test credentials from the postgres
+container's environment, and prints `export TEST_POSTGRES_URL=...` and
+`export TEST_REDIS_URL=...`. It uses `docker-compose` and falls back to `docker compose` (v2).
+Pass the same `-p`/`--project-name` as to `up` if you gave one (COMPOSE_PROJECT_NAME works too).
+Only the standard library is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_FILE = PROJECT_DIR / "docker-compose.test.yml"
+SERVICES = {"postgres": 5432, "redis": 6379}
+
+
+class ComposeError(RuntimeError):
+    """Compose or Docker did not give the answer needed; the message says what to do."""
+
+
+def compose_command() -> list[str]:
+    """`docker-compose` (v1 or the v2 standalone binary), else the `docker compose` plugin."""
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, text=True, check=False
+        )
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    raise ComposeError("neither `docker-compose` nor `docker compose` is available")
+
+
+def _run(args: list[str]) -> str:
+    done = subprocess.run(args, capture_output=True, text=True, check=False, cwd=PROJECT_DIR)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip()
+        raise ComposeError(f"`{shlex.join(args)}` failed: {detail}")
+    return done.stdout.strip()
+
+
+class Compose:
+    """The few compose questions this script asks, for one file and project name."""
+
+    def __init__(self, file: Path, project: str | None = None) -> None:
+        self.base = [*compose_command(), "-f", str(file)]
+        if project:
+            self.base += ["-p", project]
+
+    def container(self, service: str) -> str:
+        container_id = _run([*self.base, "ps", "-q", service]).splitlines()
+        if not container_id:
+            raise ComposeError(
+                f"service {service!r} is not running: start it first with "
+                f"`{shlex.join(self.base)} up -d`"
+            )
+        return container_id[0]
+
+    def port(self, service: str, container_port: int) -> tuple[str, int]:
+        out = _run([*self.base, "port", service, str(container_port)])
+        host, _, port = (out.splitlines() or [""])[0].rpartition(":")
+        if not port.isdigit():
+            raise ComposeError(f"{service}:{container_port} is not published ({out!r})")
+        # A port published on every interface is still reached over loopback.
+        if host in {"", "0.0.0.0", "[::]", "::"}:
+            host = "127.0.0.1"
+        return host, int(port)
+
+
+def health(container: str) -> str:
+    """The health status of a container: starting, healthy, unhealthy, or none (no check)."""
+    out = _run(["docker", "inspect", "-f", "{{json .State}}", container])
+    state = json.loads(out)
+    if not state.get("Running"):
+        return "exited"
+    return str((state.get("Health") or {}).get("Status", "none"))
+
+
+def wait_healthy(compose: Compose, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = dict.fromkeys(SERVICES, "starting")
+    while True:
+        for service in list(pending):
+            status = health(compose.container(service))
+            if status in {"healthy", "none"}:
+                del pending[service]
+            elif status in {"unhealthy", "exited"}:
+                logs = shlex.join([*compose.base, "logs", service])
+                raise ComposeError(f"service {service!r} is {status}: see `{logs}`")
+            else:
+                pending[service] = status
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise ComposeError(f"not healthy after {timeout:g}s: {pending}")
+        time.sleep(0.25)
+
+
+def container_env(container: str) -> dict[str, str]:
+    out = _run(["docker", "inspect", "-f", "{{json .Config.Env}}", container])
+    pairs = (item.partition("=") for item in json.loads(out) or [])
+    return {key: value for key, _, value in pairs}
+
+
+def urls(file: Path = DEFAULT_FILE, project: str | None = None, wait: float = 60) -> dict[str, str]:
+    """TEST_POSTGRES_URL and TEST_REDIS_URL of the running compose services."""
+    compose = Compose(file, project)
+    if wait > 0:
+        wait_healthy(compose, wait)
+    env = container_env(compose.container("postgres"))
+    user = env.get("POSTGRES_USER", "postgres")
+    password = env.get("POSTGRES_PASSWORD", "")
+    database = env.get("POSTGRES_DB", user)
+    pg_host, pg_port = compose.port("postgres", SERVICES["postgres"])
+    redis_host, redis_port = compose.port("redis", SERVICES["redis"])
+    credentials = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
+    return {
+        "TEST_POSTGRES_URL": (
+            f"postgresql://{credentials}@{pg_host}:{pg_port}/{quote(database, safe='')}"
+        ),
+        "TEST_REDIS_URL": f"redis://{redis_host}:{redis_port}/0",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-f", "--file", type=Path, default=DEFAULT_FILE, help="compose file")
+    parser.add_argument("-p", "--project-name", help="compose project name, as given to `up`")
+    parser.add_argument(
+        "--wait", type=float, default=60, help="seconds to wait for health (0: do not wait)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        found = urls(args.file.resolve(), args.project_name, args.wait)
+    except ComposeError as error:
+        print(f"compose_env: {error}", file=sys.stderr)
+        return 1
+    for name, value in found.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Fast layer: every answer renders, nothing unrendered is left, and bad answers are refused."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import JINJA_LEFTOVER, render, rendered_files, run, tool
+
+CORE_FILES = [
+    ".copier-answers.yml",
+    "pyproject.toml",
+    "docker-compose.test.yml",
+    "src/order_service/api.py",
+    "src/order_service/models.py",
+    "tests/integration/conftest.py",
+    "tests/integration/requirements.txt",
+    "tests/integration/servers/plugin.py",
+    "tests/integration/servers/postgres.py",
+    "tests/integration/servers/redis.py",
+    "tests/integration/isolation.py",
+    "tests/integration/safety.py",
+]
+
+ONE_CHANGE = [
+    ("project_name", "Billing API"),
+    ("package_name", "billing"),
+    ("python_version", "3.10"),
+    ("python_version", "3.12"),
+    ("python_version", "3.13"),
+    ("postgres_version", "13"),
+    ("postgres_version", "14"),
+    ("postgres_version", "15"),
+    ("postgres_version", "16"),
+    ("postgres_version", "18"),
+    ("redis_version", "6.2"),
+    ("ci", "github-testcontainers"),
+    ("ci", "none"),
+]
+
+
+def check_project(project: Path) -> None:
+    """What every render must satisfy, whatever the answers."""
+    files = rendered_files(project)
+    assert files, "nothing was rendered"
+    for path in files:
+        assert '"' not in str(path), f"double quote in a path breaks Windows checkouts: {path}"
+        text = (project / path).read_text()
+        if ".github" not in path.parts:
+            assert not JINJA_LEFTOVER.search(text), f"unrendered Jinja in {path}"
+        if path.suffix == ".py":
+            ast.parse(text, filename=str(path))
+        if path.suffix in {".yml", ".yaml"}:
+            assert yaml.safe_load(text) is not None, f"{path} is empty"
+    lint = run([tool("ruff"), "check", "--no-cache", "."], cwd=project)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    fmt = run([tool("ruff"), "format", "--check", "--no-cache", "."], cwd=project)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_defaults_render_the_example_app_and_the_suite(default_project: Path) -> None:
+    files = {str(path) for path in rendered_files(default_project)}
+
+    assert set(CORE_FILES) <= files
+    check_project(default_project)
+
+
+def test_answers_file_records_every_answer(default_project: Path) -> None:
+    answers = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
+
+    assert answers["package_name"] == "order_service"
+    assert {"_src_path", "_commit", "python_version", "postgres_version"} <= set(answers)
+
+
+@pytest.mark.parametrize(("question", "value"), ONE_CHANGE)
+def test_each_answer_changed_once_renders_cleanly(
+    tmp_path: Path, question: str, value: str
+) -> None:
+    project = render(tmp_path / "project", **{question: value})
+
+    check_project(project)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers[question] == value
+
+
+def test_package_name_names_the_source_directory(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", package_name="billing")
+
+    assert (project / "src" / "billing" / "models.py").is_file()
+    assert "from billing.models import" in (project / "tests/integration/database.py").read_text()
+
+
+def test_postgres_version_pins_the_image_and_the_data_volume(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", postgres_version="18")
+
+    config = (project / "tests/integration/servers/config.py").read_text()
+    assert 'POSTGRES_IMAGE = "postgres:18"' in config
+    assert 'POSTGRES_DATA_VOLUME = "/var/lib/postgresql"' in config
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "message"),
+    [
+        ("package_name", "Order-Service", "Type a lower-case Python identifier"),
+        ("package_name", "class", "is a Python keyword"),
+        ("package_name", "tests", "would shadow a module"),
+        ("package_name", "../escape", "Type a lower-case Python identifier"),
+        ("package_name", "order\nservice", "Type a lower-case Python identifier"),
+        ("project_name", 'Order "Service"', "Type 2-64 characters"),
+        ("project_name", "Order\nService", "Type 2-64 characters"),
+        ("project_name", "{{ 7 * 7 }}", "Type 2-64 characters"),
+        ("redis_version", "7.4\n      run: curl evil.example", "Type a Redis version"),
+        ("redis_version", "latest", "Type a Redis version"),
+        ("python_version", "3.11\n    - run: id", "Invalid choice"),
+        ("postgres_version", "17; rm -rf /", "Invalid choice"),
+        ("ci", "github", "Invalid choice"),
+    ],
+)
+def test_invalid_answers_are_refused_and_nothing_is_written(
+    tmp_path: Path, question: str, value: str, message: str
+) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match=message):
+        render(destination, **{question: value})
+
+    assert not destination.exists() or not any(destination.iterdir())

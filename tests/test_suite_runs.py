@@ -1,0 +1,200 @@
+"""Slow layer: the rendered suite passes for real on the local and url backends."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DEFAULT_PACKAGE
+from tests.servers import databases, postgres_server, redis_server
+from tests.suite import assert_all_passed, leftovers, processes_mentioning, run_suite
+
+pytestmark = pytest.mark.slow
+
+WAITING_TEST = '''
+import os
+import time
+from pathlib import Path
+
+
+def test_waits_until_interrupted(db_session, redis_client) -> None:
+    Path(os.environ["IT_WAITING"]).touch()
+    time.sleep(300)
+'''
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state directory of the test's own, so leftovers can be counted exactly.
+
+    It is outside pytest's 0700 temp dirs: as root, PostgreSQL runs as nobody and must reach it.
+    """
+    path = Path(tempfile.mkdtemp(prefix="it-state-"))
+    path.chmod(0o711)
+    yield path
+    for pid in processes_mentioning(str(path)):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def local_env(state_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment of a rendered-suite run on the local backend."""
+    return {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir), **extra}
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+def test_default_render_passes_on_the_local_backend(
+    default_project: Path, rendered_python: Path, state_dir: Path, workers: list[str]
+) -> None:
+    outcome = run_suite(rendered_python, default_project, local_env(state_dir), *workers)
+
+    assert_all_passed(outcome)
+    assert "via local" in outcome.output
+    assert leftovers(state_dir) == []
+
+
+def test_default_render_passes_on_the_url_backend(
+    default_project: Path, rendered_python: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    database = f"test_{DEFAULT_PACKAGE}"
+    with (
+        postgres_server(database) as postgres_url,
+        redis_server(tmp_path / "redis") as redis_url,
+    ):
+        env = {"IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)}
+        env |= {"TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
+
+        outcome = run_suite(rendered_python, default_project, env, "-n", "2")
+
+        assert_all_passed(outcome)
+        assert "via url (TEST_POSTGRES_URL" in outcome.output
+        assert databases(postgres_url) == {"postgres", "template0", "template1", database}
+    assert leftovers(state_dir) == []
+
+
+def test_a_non_test_database_is_refused_before_anything_is_written(
+    default_project: Path, rendered_python: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    with (
+        postgres_server("orders") as postgres_url,
+        redis_server(tmp_path / "redis") as redis_url,
+    ):
+        env = {"IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)}
+        env |= {"TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
+
+        result = subprocess.run(
+            [str(rendered_python), "-m", "pytest", "tests/integration", "-p", "no:cacheprovider"],
+            cwd=default_project,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+        assert "Refusing to run against database 'orders'" in result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+        assert databases(postgres_url) == {"postgres", "template0", "template1", "orders"}
+
+
+def test_missing_url_variables_end_in_one_sentence(
+    default_project: Path, rendered_python: Path, state_dir: Path
+) -> None:
+    env = {**os.environ, "IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)}
+    env.pop("TEST_POSTGRES_URL", None)
+    env.pop("TEST_REDIS_URL", None)
+
+    result = subprocess.run(
+        [str(rendered_python), "-m", "pytest", "tests/integration", "-p", "no:cacheprovider"],
+        cwd=default_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "IT_BACKEND=url needs TEST_" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert leftovers(state_dir) == []
+
+
+def start_waiting_suite(
+    project: Path, python: Path, state_dir: Path, tmp_path: Path, *args: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the rendered suite with a test that waits; return once its servers are up."""
+    (project / "tests" / "integration" / "test_waiting.py").write_text(WAITING_TEST)
+    flag = tmp_path / "waiting"
+    process = subprocess.Popen(
+        [str(python), "-m", "pytest", "tests/integration/test_waiting.py", "-p", "no:cacheprovider"]
+        + list(args),
+        cwd=project,
+        env={**os.environ, **local_env(state_dir, IT_WAITING=str(flag))},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not flag.exists():
+        assert process.poll() is None, "the waiting suite ended early"
+        assert time.monotonic() < deadline, "the waiting test never started"
+        time.sleep(0.1)
+    assert processes_mentioning(str(state_dir)), "no server process was started"
+    return process, flag
+
+
+@pytest.fixture
+def project_copy(default_project: Path, tmp_path: Path) -> Path:
+    """A copy of the default render that a test may add files to."""
+    return Path(shutil.copytree(default_project, tmp_path / "project"))
+
+
+@pytest.mark.parametrize(
+    ("signum", "workers"),
+    [(signal.SIGINT, ["-n", "2"]), (signal.SIGTERM, [])],
+    ids=["ctrl-c-xdist", "sigterm"],
+)
+def test_an_interrupted_run_stops_every_server(
+    project_copy: Path,
+    rendered_python: Path,
+    state_dir: Path,
+    tmp_path: Path,
+    signum: int,
+    workers: list[str],
+) -> None:
+    process, _ = start_waiting_suite(project_copy, rendered_python, state_dir, tmp_path, *workers)
+
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signum)  # Ctrl-C reaches the whole foreground process group
+    else:
+        process.send_signal(signum)
+    process.wait(60)
+
+    assert leftovers(state_dir) == []
+
+
+def test_the_next_run_reaps_what_a_killed_run_left(
+    project_copy: Path, rendered_python: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    process, _ = start_waiting_suite(project_copy, rendered_python, state_dir, tmp_path)
+    process.kill()
+    process.wait(30)
+    assert leftovers(state_dir), "a SIGKILLed run should have left its servers running"
+    (project_copy / "tests" / "integration" / "test_waiting.py").unlink()
+
+    outcome = run_suite(
+        rendered_python, project_copy, local_env(state_dir), "tests/integration/test_safety.py"
+    )
+
+    assert_all_passed(outcome)
+    assert leftovers(state_dir) == []
