@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import copier
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGE = "order_service"
 JINJA_LEFTOVER = re.compile(r"\{\{|\{%|%\}|\}\}")
+VENVS = ROOT / "build" / "venvs"
 
 
 def render(dst: Path, **answers: Any) -> Path:
@@ -58,3 +61,23 @@ def run(
 def tool(name: str) -> str:
     """Path of a console script installed next to the interpreter running the tests."""
     return str(Path(sys.executable).parent / name)
+
+
+def cached_venv(requirements: Path, extra: list[str]) -> Path:
+    """Python of a virtual environment with `requirements` and `extra` installed.
+
+    Cached in build/venvs/<major.minor>-<hash of both> and built once under a file lock, so
+    every test session and script asking for the same set shares it (the scheme of the
+    `rendered_python` fixture).
+    """
+    digest = hashlib.sha256(requirements.read_bytes() + str(extra).encode()).hexdigest()
+    venv = VENVS / f"{sys.version_info.major}.{sys.version_info.minor}-{digest[:12]}"
+    python = venv / "bin" / "python"
+    VENVS.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{venv}.lock"):
+        if not (venv / "ready").exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+            pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+            subprocess.run([*pip, "-r", str(requirements), *extra], check=True)
+            (venv / "ready").touch()
+    return python

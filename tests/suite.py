@@ -38,19 +38,18 @@ def collected(python: Path, project: Path, args: list[str], env: dict[str, str])
 
 
 def run_suite(
-    python: Path, project: Path, env: dict[str, str], *args: str, timeout: float = 600
+    python: Path,
+    project: Path,
+    env: dict[str, str],
+    *options: str,
+    target: str = "tests/integration",
+    timeout: float = 600,
 ) -> Outcome:
-    """Run `pytest tests/integration` in `project` and count its outcomes."""
-    report = project / f"junit-{os.getpid()}-{len(args)}.xml"
-    targets = [arg for arg in args if not arg.startswith("-")] or ["tests/integration"]
-    options = [arg for arg in args if arg.startswith("-")]
-    expected = collected(python, project, targets, env)
-    result = run(
-        [str(python), "-m", "pytest", *targets, *options, f"--junitxml={report}", "-p", "no:cacheprovider"],
-        project,
-        env,
-        timeout,
-    )
+    """Run the rendered suite (or `target` in it) in `project` and count its outcomes."""
+    report = project / f"junit-{os.getpid()}-{len(options)}.xml"
+    expected = collected(python, project, [target], env)
+    command = [str(python), "-m", "pytest", target, *options, "-p", "no:cacheprovider"]
+    result = run([*command, f"--junitxml={report}"], project, env, timeout)
     output = result.stdout + result.stderr
     assert report.exists(), output
     suite = ET.parse(report).getroot()

@@ -18,7 +18,7 @@ from tests.compose import (
 )
 from tests.helpers import DEFAULT_PACKAGE, render
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
 
 
 @pytest.fixture(scope="module")

@@ -193,7 +193,7 @@ def test_the_next_run_reaps_what_a_killed_run_left(
     (project_copy / "tests" / "integration" / "test_waiting.py").unlink()
 
     outcome = run_suite(
-        rendered_python, project_copy, local_env(state_dir), "tests/integration/test_safety.py"
+        rendered_python, project_copy, local_env(state_dir), target="tests/integration/test_safety.py"
     )
 
     assert_all_passed(outcome)

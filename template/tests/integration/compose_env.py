@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -84,14 +85,14 @@ class Compose:
 
 def health(container: str) -> str:
     """The health status of a container: starting, healthy, unhealthy, or none (no check)."""
-    out = _run(["docker", "inspect", "-f", "{{json .State}}", container])
-    state = json.loads(out)
+    state = inspect(container)["State"]
     if not state.get("Running"):
         return "exited"
     return str((state.get("Health") or {}).get("Status", "none"))
 
 
 def wait_healthy(compose: Compose, timeout: float) -> None:
+    """Poll until every service is healthy (docker-compose 1.x has no `up --wait`)."""
     deadline = time.monotonic() + timeout
     pending = dict.fromkeys(SERVICES, "starting")
     while True:
@@ -111,9 +112,15 @@ def wait_healthy(compose: Compose, timeout: float) -> None:
         time.sleep(0.25)
 
 
+def inspect(container: str) -> dict[str, Any]:
+    """What `docker inspect` says of one container."""
+    found: list[dict[str, Any]] = json.loads(_run(["docker", "inspect", container]))
+    return found[0]
+
+
 def container_env(container: str) -> dict[str, str]:
-    out = _run(["docker", "inspect", "-f", "{{json .Config.Env}}", container])
-    pairs = (item.partition("=") for item in json.loads(out) or [])
+    """The environment variables a container was started with."""
+    pairs = (item.partition("=") for item in inspect(container)["Config"]["Env"] or [])
     return {key: value for key, _, value in pairs}
 
 

@@ -116,6 +116,7 @@ class DockerBackend(Backend):
         """Start the pinned (or overridden) image and wait for a real round trip."""
         from testcontainers.core.config import testcontainers_config
 
+        docker_client()  # one sentence, not a traceback, when no daemon answers
         image = os.environ.get(service.image_variable, "").strip() or service.default_image
         container = service.container(image).with_kwargs(labels={RUN_LABEL: run_id})
         began = time.monotonic()
@@ -127,7 +128,11 @@ class DockerBackend(Backend):
         try:
             container.start()
         except Exception as error:
-            raise ServiceUnavailable(f"the container {image} did not start ({error})") from error
+            reason = str(error).splitlines()[0][:300]
+            raise ServiceUnavailable(
+                f"the container {image} did not start ({reason}); set {service.image_variable} "
+                "to an image this Docker has, or run with IT_BACKEND=local or IT_BACKEND=url"
+            ) from error
         finally:
             testcontainers_config.ryuk_disabled = ryuk_disabled
         url = service.container_url(container)
@@ -156,7 +161,7 @@ def docker_client() -> Any:
         client = docker.from_env(timeout=5)
         client.ping()
     except Exception as error:
-        reason = str(error).split("(")[0].strip() or type(error).__name__
+        reason = str(error).split(":")[0].strip() or type(error).__name__
         raise ServiceUnavailable(
             f"no Docker daemon answered at {host} ({reason}); start Docker, or run with "
             "IT_BACKEND=local (server binaries, no Docker) or IT_BACKEND=url "

@@ -1,0 +1,162 @@
+"""Docker layer: the rendered suite on Testcontainers and on the rendered compose file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.compose import (
+    compose_down,
+    compose_leftovers,
+    compose_up,
+    docker_unavailable,
+    images,
+    unique_project_name,
+)
+from tests.helpers import run
+from tests.suite import assert_all_passed, run_suite
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("docker")]
+
+RUN_LABEL = "it-template.run"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def docker_ready() -> None:
+    """Skip without Docker (a failure under CI=true, see conftest.py)."""
+    reason = docker_unavailable()
+    if reason:
+        pytest.skip(reason)
+
+
+def labelled_containers() -> list[str]:
+    """Containers any run of the rendered suite started and did not remove."""
+    out = run(["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}"], cwd=Path.cwd())
+    return out.stdout.split()
+
+
+def volumes() -> set[str]:
+    """Names of every Docker volume."""
+    return set(run(["docker", "volume", "ls", "-q"], cwd=Path.cwd()).stdout.split())
+
+
+def docker_env(**extra: str) -> dict[str, str]:
+    """Environment of a docker-backend run, with the locally built images."""
+    return {"IT_BACKEND": "docker", **images(), **extra}
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+def test_default_render_passes_on_the_docker_backend(
+    default_project: Path, rendered_python: Path, workers: list[str]
+) -> None:
+    before = volumes()
+
+    outcome = run_suite(rendered_python, default_project, docker_env(), *workers)
+
+    assert_all_passed(outcome)
+    assert "via docker (" in outcome.output
+    assert labelled_containers() == []
+    assert volumes() == before
+
+
+def test_auto_prefers_docker_when_a_daemon_answers(
+    default_project: Path, rendered_python: Path
+) -> None:
+    outcome = run_suite(
+        rendered_python, default_project, docker_env(IT_BACKEND="auto"), "-n", "2"
+    )
+
+    assert_all_passed(outcome)
+    assert "postgres: " in outcome.output and "via docker (" in outcome.output
+    assert labelled_containers() == []
+
+
+@pytest.mark.parametrize(
+    ("env", "sentence"),
+    [
+        ({"DOCKER_HOST": "unix:///nonexistent/docker.sock"}, "no Docker daemon answered at"),
+        ({"IT_POSTGRES_IMAGE": "127.0.0.1:9/missing/postgres:1"}, "did not start"),
+    ],
+    ids=["no-daemon", "missing-image"],
+)
+def test_docker_problems_end_in_one_sentence(
+    default_project: Path, rendered_python: Path, env: dict[str, str], sentence: str
+) -> None:
+    result = run(
+        [str(rendered_python), "-m", "pytest", "tests/integration", "-p", "no:cacheprovider"],
+        default_project,
+        docker_env(**env),
+    )
+
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert sentence in result.stderr and "IT_BACKEND=local" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert labelled_containers() == []
+
+
+def test_the_next_run_removes_the_containers_of_a_killed_run(
+    default_project: Path, rendered_python: Path, tmp_path: Path
+) -> None:
+    project = Path(shutil.copytree(default_project, tmp_path / "project"))
+    waiting = project / "tests" / "integration" / "test_waiting.py"
+    waiting.write_text(
+        "import os, time\nfrom pathlib import Path\n\n\n"
+        "def test_waits(db_session, redis_client) -> None:\n"
+        "    Path(os.environ['IT_WAITING']).touch()\n    time.sleep(300)\n"
+    )
+    flag = tmp_path / "waiting"
+    process = subprocess.Popen(
+        [str(rendered_python), "-m", "pytest", str(waiting), "-p", "no:cacheprovider"],
+        cwd=project,
+        env={**os.environ, **docker_env(IT_WAITING=str(flag))},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not flag.exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    assert len(labelled_containers()) == 2, "the killed run should have left its containers"
+    waiting.unlink()
+
+    outcome = run_suite(
+        rendered_python, project, docker_env(), target="tests/integration/test_safety.py"
+    )
+
+    assert_all_passed(outcome)
+    assert labelled_containers() == []
+
+
+def test_default_render_passes_against_its_compose_file(
+    default_project: Path, rendered_python: Path
+) -> None:
+    name = unique_project_name()
+    try:
+        env = compose_up(default_project, name)
+
+        outcome = run_suite(rendered_python, default_project, env, "-n", "2")
+
+        assert_all_passed(outcome)
+        assert "via url (TEST_POSTGRES_URL" in outcome.output
+    finally:
+        compose_down(default_project, name)
+    assert compose_leftovers(name) == []
+
+
+def test_compose_file_and_docker_backend_pin_the_same_images(default_project: Path) -> None:
+    answers = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
+    compose = (default_project / "docker-compose.test.yml").read_text()
+    config = (default_project / "tests/integration/servers/config.py").read_text()
+
+    for image in (f"postgres:{answers['postgres_version']}", f"redis:{answers['redis_version']}"):
+        assert image in compose
+        assert f'"{image}"' in config
