@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import subprocess
-import sys
 from collections.abc import Generator
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
-from tests.helpers import ROOT, render
+from tests.helpers import cached_venv, render
 
-VENVS = ROOT / "build" / "venvs"
-LINT_TOOLS = ["mypy>=1.13,<3", "ruff>=0.8,<1", "types-requests"]
+LINT_TOOLS = ["mypy>=1.13,<3", "types-requests", "types-docker"]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -40,15 +35,4 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def rendered_python(default_project: Path) -> Path:
     """A virtual environment with the rendered requirements, shared by every test and run."""
-    requirements = default_project / "tests" / "integration" / "requirements.txt"
-    digest = hashlib.sha256(requirements.read_bytes() + str(LINT_TOOLS).encode()).hexdigest()
-    venv = VENVS / f"{sys.version_info.major}.{sys.version_info.minor}-{digest[:12]}"
-    python = venv / "bin" / "python"
-    VENVS.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{venv}.lock"):
-        if not (venv / "ready").exists():
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-            pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-            subprocess.run([*pip, "-r", str(requirements), *LINT_TOOLS], check=True)
-            (venv / "ready").touch()
-    return python
+    return cached_venv(default_project / "tests" / "integration" / "requirements.txt", LINT_TOOLS)

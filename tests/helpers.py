@@ -15,7 +15,7 @@ from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACKAGE = "order_service"
-JINJA_LEFTOVER = re.compile(r"\{\{|\{%|%\}|\}\}")
+JINJA_LEFTOVER = re.compile(r"\{\{|\{%|%\}|\{#")
 VENVS = ROOT / "build" / "venvs"
 
 

