@@ -14,9 +14,9 @@ from types import FrameType
 
 import pytest
 
-from . import config
 from .backends import Backend, choose, remove_containers
 from .base import Server, Service, ServiceUnavailable
+from .config import backend_name
 from .postgres import SERVICE as POSTGRES
 from .redis import SERVICE as REDIS
 from .run import Run, reap_abandoned
@@ -39,7 +39,7 @@ class Servers:
 
 def start_all(run: Run) -> dict[str, Server]:
     """Start every service in parallel; if one fails, stop the others and say why."""
-    asked = config.backend_name()
+    asked = backend_name()
     chosen = {service.name: choose(service, asked) for service in SERVICES}
     reap(keep=run.id, docker=any(b.name == "docker" for b in chosen.values()))
     with ThreadPoolExecutor(len(SERVICES)) as pool:
@@ -82,18 +82,18 @@ def reap(keep: str, docker: bool) -> None:
         remove_containers(run_ids=set(reaped))
 
 
-def join(config_: pytest.Config, owner_stops: bool) -> Servers:
+def join(config: pytest.Config, owner_stops: bool) -> Servers:
     """Join this pytest run's servers (starting them if this process is first)."""
-    run = Run(os.environ.setdefault("IT_RUN_ID", run_id(config_)))
+    run = Run(os.environ.setdefault("IT_RUN_ID", run_id(config)))
     servers = Servers(run, run.join(start_all, owner_stops=owner_stops))
     atexit.register(run.leave, stop_all)
-    config_.stash[RUN] = servers
+    config.stash[RUN] = servers
     return servers
 
 
-def run_id(config_: pytest.Config) -> str:
+def run_id(config: pytest.Config) -> str:
     """The id shared by the xdist controller and its workers, or a fresh one."""
-    worker_input = getattr(config_, "workerinput", None)
+    worker_input = getattr(config, "workerinput", None)
     if worker_input is not None:
         return str(worker_input["testrunuid"])[:16]
     return uuid.uuid4().hex[:16]
@@ -137,8 +137,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     servers = config.stash.get(RUN, None)
     if servers is None:
         return []
-    return [
-        f"{s.service}: {s.version} via {backend_for(s).name} ({s.source}), "
+    lines = [f"integration servers (IT_BACKEND={backend_name()}):"]
+    return lines + [
+        f"  {s.service}: {s.version} via {backend_for(s).name} ({s.source}), "
         f"ready in {s.ready_seconds:.2f} s"
         for s in servers.by_name.values()
     ]
