@@ -23,8 +23,8 @@ def rollback_session(engine: Engine) -> Iterator[Session]:
         try:
             yield session
         finally:
+            transaction.rollback()  # one round trip ends the savepoint and the outer transaction
             session.close()
-            transaction.rollback()
 
 
 @contextmanager

@@ -190,9 +190,14 @@ def docker_answers() -> bool:
 
 def remove_containers(container_id: str | None = None, run_ids: set[str] | None = None) -> None:
     """Remove one container, or every container labelled with one of `run_ids`."""
+    from docker.errors import NotFound
+
     client = docker_client()
     if container_id is not None:
-        containers = [client.containers.get(container_id)]
+        try:
+            containers = [client.containers.get(container_id)]
+        except NotFound:
+            return  # already gone
     else:
         containers = [
             c

@@ -7,7 +7,7 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -42,11 +42,20 @@ def start_all(run: Run) -> dict[str, Server]:
     asked = backend_name()
     chosen = {service.name: choose(service, asked) for service in SERVICES}
     reap(keep=run.id, docker=any(b.name == "docker" for b in chosen.values()))
-    with ThreadPoolExecutor(len(SERVICES)) as pool:
-        futures = {
-            service.name: pool.submit(chosen[service.name].start, service, run.dir, run.id)
-            for service in SERVICES
-        }
+    pool = ThreadPoolExecutor(len(SERVICES))
+    futures = {
+        service.name: pool.submit(chosen[service.name].start, service, run.dir, run.id)
+        for service in SERVICES
+    }
+    try:
+        wait(futures.values())
+    except BaseException:
+        # Ctrl-C while the servers start: let each start finish, then stop what it started.
+        wait(futures.values())
+        stop_all({n: f.result() for n, f in futures.items() if f.exception() is None})
+        raise
+    finally:
+        pool.shutdown()
     started = {name: f.result() for name, f in futures.items() if f.exception() is None}
     failed = {name: f.exception() for name, f in futures.items() if f.exception() is not None}
     if failed:

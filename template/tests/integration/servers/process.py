@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 UNPRIVILEGED_USER = "nobody"
+CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # servers this process started, until stopped
 
 
 def free_port() -> int:
@@ -64,7 +65,7 @@ def spawn(argv: list[str], cwd: Path, log: Path, user: str | None) -> subprocess
     """Start a server detached from the terminal, so Ctrl-C reaches pytest and not the server."""
     account = pwd.getpwnam(user) if user else None
     with log.open("ab") as out:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             argv,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
@@ -75,6 +76,8 @@ def spawn(argv: list[str], cwd: Path, log: Path, user: str | None) -> subprocess
             group=account.pw_gid if account else None,
             extra_groups=[] if account else None,
         )
+    CHILDREN[process.pid] = process
+    return process
 
 
 def run_as(argv: list[str], user: str | None, stdin: str = "") -> None:
@@ -97,9 +100,17 @@ def run_as(argv: list[str], user: str | None, stdin: str = "") -> None:
 
 def stop(pid: int, started: str | None, stop_signal: str, timeout: float = 15.0) -> None:
     """Stop a server process with its own shutdown signal, then SIGKILL if it lingers."""
+    child = CHILDREN.pop(pid, None)
     if not is_alive(pid, started):
         return
     os.kill(pid, signal.Signals[stop_signal])
+    if child is not None:
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

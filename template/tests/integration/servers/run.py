@@ -140,7 +140,6 @@ class Run:
         """Stop using the servers; stop them if this process is their owner or the last user."""
         if not self._joined:
             return
-        self._joined = False
         with self.lock:
             state = self.read()
             if state is None:
@@ -151,15 +150,16 @@ class Run:
                 self._finish(state, stop)
             else:
                 self.write(state)
+        self._joined = False
         if last:
             Path(self.lock.lock_file).unlink(missing_ok=True)
 
     def _finish(self, state: dict[str, Any], stop: Stopper) -> None:
         """Stop the servers and remove the run's files."""
-        try:
-            stop({name: Server.from_json(data) for name, data in state["servers"].items()})
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        # Interrupted here, the state stays behind: this process's atexit or the next run's
+        # janitor stops what is left.
+        stop({name: Server.from_json(data) for name, data in state["servers"].items()})
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def abandoned(self) -> bool:
         """Whether every process that used this run is gone (a killed run)."""

@@ -1,0 +1,815 @@
+"""Benchmark the rendered suite's own code: server start, per-test isolation, per-worker clone.
+
+    .venv/bin/python scripts/benchmark.py [--quick] [--no-docker] [--reuse-cache]
+
+Renders the template's working tree (uncommitted changes included) with its defaults into
+build/bench/project, prepares a virtual environment with the rendered
+tests/integration/requirements.txt plus pytest-postgresql (cached in build/venvs like the
+template's own tests), then runs the measuring half of this script inside that environment. The
+measuring half imports the rendered suite (servers, database, isolation) and times the real code,
+many runs in one process, and prints medians and p90 side by side with the targets of the README.
+
+Everything runs against servers this script starts itself, with a private IT_STATE_DIR (mode
+0711, under /dev/shm when roomy as the suite itself would choose, else /tmp; --state-base
+overrides) and, unless --reuse-cache, a private empty IT_CACHE_DIR inside it, so the very first
+start includes initdb. Every server and container it starts is stopped again, also on Ctrl-C or
+SIGTERM, and the private directory is removed.
+
+Docker rows run when a daemon answers and Testcontainers can work on this machine: the service
+images are present (set IT_POSTGRES_IMAGE / IT_REDIS_IMAGE; scripts/build-images.sh builds
+it-template/postgres:15 and it-template/redis:7 where no registry is reachable), Ryuk is either
+disabled or its image present, and Testcontainers would connect over loopback. On a machine
+without a registry that has a /.dockerenv, export what .ci/run exports first:
+
+    TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_CONNECTION_MODE=docker_host \\
+    TC_HOST=127.0.0.1 IT_POSTGRES_IMAGE=it-template/postgres:15 IT_REDIS_IMAGE=it-template/redis:7
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import importlib
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = ROOT / "build" / "bench" / "project"
+TOKEN_VARIABLE = "IT_BENCH_TOKEN"
+RUN_LABEL = "it-template.run"  # the label the rendered docker backend puts on its containers
+
+# Repetitions: (default, --quick).
+REPEAT = {
+    "cold_start": (15, 4),
+    "per_test": (2000, 300),
+    "commit": (100, 20),
+    "clone": (30, 8),
+    "janitor": (30, 8),
+    "docker_start": (5, 2),
+    "docker_clone": (15, 5),
+}
+WARM_UP = 50
+
+
+# --------------------------------------------------------------------------------------------
+# Shared by both halves: stdlib only, so the measuring half needs nothing from this repository.
+# --------------------------------------------------------------------------------------------
+
+
+def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into Ctrl-C, so the clean-up in `finally` blocks runs."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def sweep_processes(marker: str) -> list[int]:
+    """Stop every server process that runs in, or names, `marker` (our private state directory).
+
+    The servers this script starts are the only such processes: each is spawned with its working
+    directory there, and PostgreSQL's postmaster also names it in its arguments (redis-server
+    rewrites its title, so its working directory is what gives it away). A normal run has stopped
+    them all already; this acts after an interruption only.
+    """
+    matched: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        postmaster = argv[0].endswith(b"/postgres")
+        backend = argv[0].startswith(b"postgres:")  # stops with its postmaster
+        named = any(marker.encode() in arg for arg in argv)
+        if named or (cwd.startswith(marker) and not backend):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGINT if postmaster else signal.SIGTERM)
+                matched.append(int(entry.name))
+    found = matched
+    deadline = time.monotonic() + 10
+    while found and time.monotonic() < deadline:
+        found = [pid for pid in found if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+        time.sleep(0.05)
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return matched
+
+
+def _zombie(pid: int) -> bool:
+    """Whether `pid` has exited and only waits to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+# --------------------------------------------------------------------------------------------
+# The outer half: render, prepare the environment, run the measuring half, clean up.
+# --------------------------------------------------------------------------------------------
+
+
+def bench_requirements() -> list[str]:
+    """The `bench` extra of the repository's pyproject.toml (pytest-postgresql)."""
+    if sys.version_info < (3, 11):  # pytest-postgresql 8+ needs 3.11 anyway
+        return ["pytest-postgresql"]
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return list(project["optional-dependencies"]["bench"])
+
+
+def prepare() -> Path:
+    """Render the defaults into build/bench/project; return the benchmark environment's Python."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import warnings
+
+    from tests.helpers import cached_venv, render
+
+    began = time.monotonic()
+    shutil.rmtree(PROJECT, ignore_errors=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Dirty template changes included")
+        render(PROJECT)
+    progress(
+        f"rendered the defaults into {PROJECT.relative_to(ROOT)} in "
+        f"{time.monotonic() - began:.1f} s"
+    )
+    began = time.monotonic()
+    requirements = PROJECT / "tests" / "integration" / "requirements.txt"
+    python = cached_venv(requirements, bench_requirements())
+    progress(
+        f"environment {python.parent.parent.relative_to(ROOT)} ready in "
+        f"{time.monotonic() - began:.1f} s"
+    )
+    return python
+
+
+def state_base() -> str:
+    """Where the suite itself would keep its servers' files: tmpfs when roomy, else /tmp.
+
+    The private directory made there is 0711, not pytest's 0700, so that PostgreSQL, which runs
+    as `nobody` under root, can pass through.
+    """
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2**30:
+        return str(shm)
+    return "/tmp"
+
+
+def remove_labelled_containers(token: str) -> None:
+    """Remove containers of this benchmark's runs that a killed measuring half left."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return
+    listing = subprocess.run(
+        [
+            docker,
+            "ps",
+            "-a",
+            "--filter",
+            f"label={RUN_LABEL}",
+            "--format",
+            f'{{{{.ID}}}} {{{{.Label "{RUN_LABEL}"}}}}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    ids = [
+        line.split()[0]
+        for line in listing.stdout.splitlines()
+        if len(line.split()) == 2 and line.split()[1].startswith(token)
+    ]
+    if ids:
+        subprocess.run(
+            [docker, "rm", "-f", "-v", *ids], capture_output=True, timeout=60, check=False
+        )
+
+
+def outer(args: argparse.Namespace) -> int:
+    """Prepare, run the measuring half in the benchmark environment, always clean up."""
+    python = prepare()
+    state = Path(tempfile.mkdtemp(prefix="it-bench-", dir=args.state_base or state_base()))
+    state.chmod(0o711)  # as root PostgreSQL runs as nobody, which must pass through
+    token = f"b{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "IT_STATE_DIR": str(state), TOKEN_VARIABLE: token}
+    if not args.reuse_cache:
+        env["IT_CACHE_DIR"] = str(state / "cache")
+    argv = [str(python), str(Path(__file__).resolve()), "--measure", str(PROJECT)]
+    argv += [
+        flag
+        for flag, on in (
+            ("--quick", args.quick),
+            ("--no-docker", args.no_docker),
+            ("--reuse-cache", args.reuse_cache),
+        )
+        if on
+    ]
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    child = subprocess.Popen(argv, env=env)
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                # A terminal's Ctrl-C reaches the child too; a SIGINT/SIGTERM sent to this
+                # process alone is passed on. Either way wait for its clean-up to finish.
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signal.SIGINT)
+                progress("interrupted: stopping the benchmark's servers")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        left = sweep_processes(str(state))
+        if left:
+            progress(f"stopped {len(left)} leftover server process(es)")
+        remove_labelled_containers(token)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The measuring half: runs inside the benchmark environment, imports the rendered suite.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table: samples in seconds and how to judge them."""
+
+    label: str
+    samples: list[float]
+    unit: str = "ms"  # "ms", "s" or "x"
+    target: str = ""
+    passed: bool | None = None
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p90(self) -> float:
+        if len(self.samples) < 2:
+            return self.samples[0]
+        return statistics.quantiles(self.samples, n=10, method="inclusive")[8]
+
+
+@dataclass
+class Suite:
+    """The rendered suite's modules, imported from the rendered project."""
+
+    backends: ModuleType
+    plugin: ModuleType
+    postgres: ModuleType
+    redis: ModuleType
+    run: ModuleType
+    database: ModuleType
+    isolation: ModuleType
+    models: ModuleType
+    config: ModuleType
+
+
+@dataclass
+class Bench:
+    """What the measuring half has started, so that it can stop all of it."""
+
+    suite: Suite
+    token: str
+    quick: bool
+    live: dict[str, Any] = field(default_factory=dict)  # run id -> Run
+    docker_runs: set[str] = field(default_factory=set)
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    header: dict[str, str] = field(default_factory=dict)
+    load_at_start: str = ""
+    counter: int = 0
+
+    def times(self, what: str) -> int:
+        default, quick = REPEAT[what]
+        return quick if self.quick else default
+
+    def new_run(self, kind: str) -> Any:
+        self.counter += 1
+        run = self.suite.run.Run(f"{self.token}{kind}{self.counter}")
+        if kind == "d":
+            self.docker_runs.add(run.id)
+        return run
+
+    def start(self, kind: str) -> tuple[Any, dict[str, Any], float]:
+        """Start PostgreSQL and Redis as the plugin does; return the run, servers, seconds."""
+        run = self.new_run(kind)
+        began = time.perf_counter()
+        self.live[run.id] = run
+        servers = run.join(self.suite.plugin.start_all, owner_stops=True)
+        return run, servers, time.perf_counter() - began
+
+    def stop(self, run: Any) -> float:
+        """Stop a run's servers as the plugin does; return the seconds it took."""
+        began = time.perf_counter()
+        run.leave(self.suite.plugin.stop_all)
+        self.live.pop(run.id, None)
+        return time.perf_counter() - began
+
+    def stop_everything(self) -> None:
+        """Stop every run still live; remove every container of our docker runs."""
+        for run in list(self.live.values()):
+            try:
+                run.leave(self.suite.plugin.stop_all)
+            except Exception as error:
+                progress(f"could not stop run {run.id}: {error}")
+        self.live.clear()
+        if self.docker_runs:
+            try:
+                self.suite.backends.remove_containers(run_ids=self.docker_runs)
+            except Exception as error:
+                progress(f"could not remove the docker runs' containers: {error}")
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr, so stdout holds the report only."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def import_suite(project: Path) -> Suite:
+    """Import the rendered suite's own modules from `project`."""
+    sys.path[:0] = [str(project), str(project / "src")]
+    config = importlib.import_module("tests.integration.servers.config")
+
+    def load(name: str) -> ModuleType:
+        return importlib.import_module(f"tests.integration.{name}")
+
+    return Suite(
+        backends=load("servers.backends"),
+        plugin=load("servers.plugin"),
+        postgres=load("servers.postgres"),
+        redis=load("servers.redis"),
+        run=load("servers.run"),
+        database=load("database"),
+        isolation=load("isolation"),
+        models=importlib.import_module(f"{config.PROJECT}.models"),
+        config=config,
+    )
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Seconds `action` takes."""
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
+def measure_cold_start(bench: Bench, kind: str, backend: str) -> dict[str, Any]:
+    """First start, then repeated cold starts of PostgreSQL + Redis; keep one running."""
+    os.environ["IT_BACKEND"] = backend
+    name = "local" if kind == "l" else "docker"
+    cache = bench.suite.run.cache_root()
+    warm = any(cache.glob("pgdata-*")) if kind == "l" else True
+    run, servers, first = bench.start(kind)
+    for server in servers.values():
+        bench.header[f"{name} {server.service}"] = f"{server.version} ({server.source})"
+    stop_first = bench.stop(run)
+    if kind == "l":
+        what = "cache warm, no initdb" if warm else "empty cache: initdb + CREATE DATABASE"
+    else:
+        what = "images present"
+    bench.rows.append(Row(f"{name}: very first start ({what})", [first], "s"))
+    starts: list[float] = []
+    stops: list[float] = [stop_first]
+    postgres_ready: list[float] = []
+    redis_ready: list[float] = []
+    count = bench.times("cold_start" if kind == "l" else "docker_start")
+    for index in range(count):
+        progress(f"{name}: cold start {index + 1}/{count}")
+        run, servers, seconds = bench.start(kind)
+        starts.append(seconds)
+        postgres_ready.append(servers["postgres"].ready_seconds)
+        redis_ready.append(servers["redis"].ready_seconds)
+        stops.append(bench.stop(run))
+    target = kind == "l"
+    bench.rows.append(
+        Row(
+            f"{name}: cold start, PostgreSQL + Redis ready",
+            starts,
+            "s",
+            target="≤ 1.0 s" if target else "",
+            passed=statistics.median(starts) <= 1.0 if target else None,
+        )
+    )
+    bench.rows.append(
+        Row(f"{name}:   of which PostgreSQL ready (in parallel)", postgres_ready, "s")
+    )
+    bench.rows.append(Row(f"{name}:   of which Redis ready (in parallel)", redis_ready, "s"))
+    bench.rows.append(Row(f"{name}: stop both", stops, "s"))
+    run, servers, _ = bench.start(kind)
+    return {"run": run, "servers": servers}
+
+
+def measure_clone(bench: Bench, url: str, name: str, label: str, count: int) -> None:
+    """Per-worker database: `clone_template` then `drop_database`, as the fixture does."""
+    database = bench.suite.database
+    clones: list[float] = []
+    totals: list[float] = []
+    for _ in range(count):
+        clone = timed(lambda: database.clone_template(url, name))
+        drop = timed(lambda: database.drop_database(url, name))
+        clones.append(clone)
+        totals.append(clone + drop)
+    bench.rows.append(Row(f"{label}: per-worker clone_template", clones))
+    bench.rows.append(Row(f"{label}: per-worker clone + drop", totals))
+
+
+def seed(bench: Bench, engine: Any, session_type: Any, round_: int) -> None:
+    """A few committed rows in every table of the example schema."""
+    models = bench.suite.models
+    with session_type(engine) as session:
+        for number in range(3):
+            user = models.User(email=f"bench{round_}-{number}@example.test", name="Bench")
+            for _ in range(2):
+                order = models.Order(user=user)
+                order.add_item("SKU-1", 1, 250)
+                order.add_item("SKU-2", 2, 100)
+            session.add(user)
+        session.commit()
+
+
+def measure_isolation(bench: Bench, url: str) -> dict[str, float]:
+    """Rollback overhead, the BEGIN/ROLLBACK floor, and the commit strategies' clean-up."""
+    import psycopg
+    from sqlalchemy import create_engine, func, select, text
+    from sqlalchemy.orm import Session
+
+    pg, database, isolation = bench.suite.postgres, bench.suite.database, bench.suite.isolation
+    name = f"{pg.database_name(url)}_bench"
+    database.clone_template(url, name)
+    worker_url = pg.with_database(url, name)
+    engine = create_engine(pg.sqlalchemy_url(worker_url))  # as the db_engine fixture does
+    select_one = text("SELECT 1")
+    try:
+        held = engine.connect()
+        plain = Session(bind=held)
+        raw = psycopg.connect(pg.libpq_url(worker_url), autocommit=True)
+
+        def query(session: Any) -> None:
+            session.execute(select_one).scalar_one()
+
+        def plain_test() -> None:
+            # The same work without any isolation: a session with a transaction of its own.
+            with Session(engine) as session:
+                query(session)
+                session.rollback()
+
+        def rollback_test() -> None:
+            with isolation.rollback_session(engine) as session:
+                query(session)
+
+        def begin_rollback() -> None:
+            raw.execute("BEGIN")
+            raw.execute("ROLLBACK")
+
+        without: list[float] = []
+        wrapped: list[float] = []
+        overhead: list[float] = []
+        floor: list[float] = []
+        count = bench.times("per_test")
+        progress(f"rollback isolation: {count} tests")
+        for index in range(WARM_UP + count):
+            a = timed(plain_test)
+            b = timed(rollback_test)
+            c = timed(begin_rollback)
+            if index >= WARM_UP:
+                without.append(a)
+                wrapped.append(b)
+                overhead.append(b - a)
+                floor.append(c)
+        bench.rows.append(
+            Row("a test's work without isolation (BEGIN, SELECT 1, ROLLBACK)", without)
+        )
+        bench.rows.append(Row("the same test in db_session's rollback isolation", wrapped))
+        bench.rows.append(
+            Row(
+                "rollback isolation overhead per test (difference)",
+                overhead,
+                target="≤ 0.3 ms",
+                passed=statistics.median(overhead) <= 0.0003,
+            )
+        )
+        bench.rows.append(Row("raw floor: BEGIN + ROLLBACK, one held connection", floor))
+
+        for how in ("delete", "truncate"):
+
+            def commit_test(how: str = how) -> None:
+                with isolation.committing_session(engine, how) as session:
+                    query(session)
+
+            count = bench.times("commit")
+            progress(f"{how} clean-up: {count} tests")
+            costs: list[float] = []
+            for round_ in range(count + 3):
+                seed(bench, engine, Session, round_)
+                a = timed(lambda: query(plain))
+                b = timed(commit_test)
+                if round_ >= 3:
+                    costs.append(b - a)
+            with engine.connect() as connection:
+                left = sum(
+                    connection.execute(select(func.count()).select_from(table)).scalar_one()
+                    for table in database.METADATA.sorted_tables
+                )
+            if left:
+                bench.notes.append(f"BUG? {how}: {left} rows left after committing_session")
+            tables = len(database.METADATA.sorted_tables)
+            bench.rows.append(
+                Row(f"{how} clean-up per test ({tables} tables, 3-12 rows each)", costs)
+            )
+        plain.close()
+        held.close()
+        raw.close()
+    finally:
+        engine.dispose()
+        database.drop_database(url, name)
+    return {
+        "without": statistics.median(without),
+        "wrapped": statistics.median(wrapped),
+        "overhead": statistics.median(overhead),
+    }
+
+
+def measure_janitor(bench: Bench, url: str, rollback: dict[str, float]) -> None:
+    """pytest-postgresql's per-test database, with its own janitor, on the same server."""
+    import psycopg
+
+    janitor_module = importlib.import_module("pytest_postgresql.janitor")
+    pg = bench.suite.postgres
+    parts = urlsplit(pg.libpq_url(url))
+    name = f"{pg.database_name(url)}_ppg"
+    connection = {
+        "user": parts.username or "postgres",
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 5432,
+        "password": parts.password,
+    }
+    costs: list[float] = []
+    count = bench.times("janitor")
+    progress(f"pytest-postgresql janitor: {count} tests")
+
+    def one_test() -> None:
+        # What pytest-postgresql's `postgresql` fixture does per test: create the database
+        # from the template, connect, (test), close, drop.
+        janitor = janitor_module.DatabaseJanitor(
+            dbname=name, template_dbname=pg.template_name(url), **connection
+        )
+        with janitor:
+            conn = psycopg.connect(dbname=name, **connection)
+            try:
+                conn.execute("SELECT 1").fetchone()
+            finally:
+                conn.close()
+
+    for index in range(count + 2):
+        seconds = timed(one_test)
+        if index >= 2:
+            costs.append(seconds)
+    bench.rows.append(Row("the same test on pytest-postgresql's per-test database", costs))
+    fixture = [cost - rollback["without"] for cost in costs]
+    bench.rows.append(Row("pytest-postgresql overhead per test (difference)", fixture))
+    ratio = statistics.median(fixture) / rollback["overhead"]
+    bench.rows.append(
+        Row(
+            "  rollback isolation is cheaper per test by",
+            [ratio],
+            "x",
+            target="≥ 100x",
+            passed=ratio >= 100,
+        )
+    )
+    bench.notes.append(
+        "whole tests (work included), pytest-postgresql ÷ db_session: "
+        f"{statistics.median(costs) / rollback['wrapped']:.0f}x"
+    )
+
+
+def docker_blocker(bench: Bench) -> str | None:
+    """Why docker rows cannot run here, or None; pulls missing images outside any timing."""
+    backends = bench.suite.backends
+    if not backends.docker_answers():
+        return "no Docker daemon answered (bash scripts/docker-engine.sh start)"
+    from testcontainers.core.config import testcontainers_config
+    from testcontainers.core.docker_client import DockerClient
+
+    client = backends.docker_client()
+
+    def present(image: str) -> bool:
+        try:
+            client.images.get(image)
+            return True
+        except Exception:
+            pass
+        try:
+            client.images.pull(image)
+            return True
+        except Exception:
+            return False
+
+    for service in (bench.suite.postgres.SERVICE, bench.suite.redis.SERVICE):
+        image = os.environ.get(service.image_variable, "").strip() or service.default_image
+        if not present(image):
+            return (
+                f"image {image} is neither present nor pullable: set {service.image_variable} "
+                "(scripts/build-images.sh builds it-template/postgres:15, it-template/redis:7)"
+            )
+    if not testcontainers_config.ryuk_disabled and not present(testcontainers_config.ryuk_image):
+        return (
+            f"Ryuk ({testcontainers_config.ryuk_image}) cannot be pulled: without a registry set "
+            "TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_CONNECTION_MODE=docker_host "
+            "TC_HOST=127.0.0.1, as .ci/run does"
+        )
+    docker = DockerClient()
+    mode = docker.get_connection_mode()
+    host = docker.host() if mode.name == "docker_host" else f"the {mode.name} address"
+    if host not in {"localhost", "127.0.0.1", "::1"}:
+        return (
+            f"Testcontainers would connect to {host}, not over loopback: set "
+            "TESTCONTAINERS_CONNECTION_MODE=docker_host TC_HOST=127.0.0.1, as .ci/run does"
+        )
+    return None
+
+
+def machine_line(bench: Bench) -> str:
+    """CPU, cores, load, Python and server versions, in one line."""
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = "; ".join(f"{key}: {value}" for key, value in bench.header.items())
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} cores, load average {bench.load_at_start} at start, "
+        f"{load_average()} at end; Python {platform.python_version()}; {versions}"
+    )
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "x":
+        return f"{value:,.0f}x"
+    if unit == "s":
+        return f"{value:.3f} s"
+    milliseconds = value * 1000
+    return f"{milliseconds:.3f} ms" if milliseconds < 10 else f"{milliseconds:.1f} ms"
+
+
+def drift_note(rows: list[Row]) -> str:
+    """First half against second half of each row's samples: did the machine drift?"""
+    changes: list[tuple[float, str]] = []
+    for row in rows:
+        if len(row.samples) < 8 or row.unit == "x":
+            continue
+        half = len(row.samples) // 2
+        first, second = statistics.median(row.samples[:half]), statistics.median(row.samples[half:])
+        if first > 0:
+            changes.append(((second - first) / first * 100, row.label.strip()))
+    if not changes:
+        return "Drift: too few samples to tell."
+    worst = max(changes, key=lambda change: abs(change[0]))
+    steady = sum(1 for change, _ in changes if abs(change) <= 10)
+    return (
+        f"Drift: second-half vs first-half medians within ±10% on {steady} of {len(changes)} "
+        f"rows; largest {worst[0]:+.0f}% ({worst[1]}). Between runs, round-trip-bound rows "
+        "(rollback overhead, BEGIN/ROLLBACK, the ratio) can move 2x or more with the machine's "
+        "state (an idle VM wakes up slower than a busy one): quote figures with the load shown."
+    )
+
+
+def print_report(bench: Bench, seconds: float) -> None:
+    """The header, the table, the notes."""
+    print(machine_line(bench))
+    width = max(len(row.label) for row in bench.rows) + 2
+    head = f"{'measurement':<{width}}{'n':>5}  {'median':>11}  {'p90':>11}  {'target':<10} ok"
+    print()
+    print(head)
+    print("-" * len(head))
+    for row in bench.rows:
+        ok = "" if row.passed is None else ("✓" if row.passed else "✗")
+        p90 = fmt(row.p90, row.unit) if len(row.samples) > 1 else ""
+        print(
+            f"{row.label:<{width}}{len(row.samples):>5}  {fmt(row.median, row.unit):>11}  "
+            f"{p90:>11}  {row.target:<10} {ok}"
+        )
+    print()
+    for note in bench.notes:
+        print(f"Note: {note}")
+    print(drift_note(bench.rows))
+    print(f"Measured in {seconds:.0f} s, one process, medians and p90 over the n runs shown.")
+
+
+def measure(args: argparse.Namespace) -> int:
+    """The measuring half: start, time, stop; always stop what was started."""
+    began = time.monotonic()
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    state = os.environ["IT_STATE_DIR"]
+    suite = import_suite(Path(args.measure))
+    bench = Bench(suite=suite, token=os.environ.get(TOKEN_VARIABLE, "bench"), quick=args.quick)
+    bench.load_at_start = load_average()
+    try:
+        local = measure_cold_start(bench, "l", "local")
+        url = local["servers"]["postgres"].url
+        progress("building the template database")
+        suite.database.build_template(url)
+        measure_clone(
+            bench, url, f"{suite.postgres.database_name(url)}_clone", "local", bench.times("clone")
+        )
+        rollback = measure_isolation(bench, url)
+        measure_janitor(bench, url, rollback)
+        bench.stop(local["run"])
+        gc.collect()
+        if args.no_docker:
+            bench.notes.append("docker rows skipped: --no-docker")
+        else:
+            blocker = docker_blocker(bench)
+            if blocker:
+                bench.notes.append(f"docker rows skipped: {blocker}")
+            else:
+                docker = measure_cold_start(bench, "d", "docker")
+                url = docker["servers"]["postgres"].url
+                suite.database.build_template(url)
+                measure_clone(
+                    bench,
+                    url,
+                    f"{suite.postgres.database_name(url)}_clone",
+                    "docker",
+                    bench.times("docker_clone"),
+                )
+                bench.stop(docker["run"])
+    except KeyboardInterrupt:
+        progress("interrupted: stopping the benchmark's servers")
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        bench.stop_everything()
+        strays = sweep_processes(state)
+        if strays:
+            progress(f"stopped {len(strays)} server process(es) no run had recorded: {strays}")
+    if strays:
+        bench.notes.append(
+            f"BUG? {len(strays)} server process(es) were still running after every run left"
+        )
+    if os.environ.get("IT_CACHE_DIR", "").startswith(state):
+        bench.notes.append(
+            "the very first start used an empty cache (run with --reuse-cache to use the "
+            "suite's own cache instead)"
+        )
+    bench.notes.append(f"servers' files in a private IT_STATE_DIR, {state} (mode 0711)")
+    print_report(bench, time.monotonic() - began)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--no-docker", action="store_true", help="skip the docker rows")
+    parser.add_argument(
+        "--reuse-cache",
+        action="store_true",
+        help="use the suite's own cache of initialised clusters (default: an empty, private one)",
+    )
+    parser.add_argument(
+        "--state-base",
+        metavar="DIR",
+        help="where the private IT_STATE_DIR is made (default: /dev/shm when roomy, as the "
+        "suite itself chooses, else /tmp)",
+    )
+    parser.add_argument("--measure", metavar="PROJECT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        return measure(args)
+    return outer(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
