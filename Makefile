@@ -26,8 +26,7 @@ test: $(BIN)/copier ## run the template's own tests (fast and slow layers)
 test-fast: $(BIN)/copier ## run only the fast layer (render, lint, parse)
 	$(BIN)/pytest -m "not slow and not docker" -n 2
 
-bench: $(BIN)/copier ## print the benchmark (medians, side by side)
-	$(BIN)/pip install -q -e '.[test,bench]'
+bench: $(BIN)/copier ## print the benchmark (medians, side by side; see README "Measured")
 	$(BIN)/python scripts/benchmark.py
 
 lint: $(BIN)/copier ## ruff and mypy on the repository's own code
