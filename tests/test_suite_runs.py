@@ -19,6 +19,10 @@ from tests.suite import assert_all_passed, leftovers, processes_mentioning, run_
 
 pytestmark = pytest.mark.slow
 
+# The example tests of the default render. Counted by hand on purpose: a test file that stops
+# being collected must fail this layer, and --collect-only of the same tree would not notice.
+DEFAULT_RENDER_TESTS = 56
+
 WAITING_TEST = """
 import os
 import time
@@ -57,6 +61,7 @@ def test_default_render_passes_on_the_local_backend(
     outcome = run_suite(rendered_python, default_project, local_env(state_dir), *workers)
 
     assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS
     assert "via local" in outcome.output
     assert leftovers(state_dir) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -16,12 +17,17 @@ DATABASES = 16  # Redis's default number of logical databases
 
 
 def worker_database_url(url: str) -> str:
-    """`url` pointing at this worker's logical database (gw0 → 0, gw1 → 1, ...)."""
+    """`url` pointing at this worker's logical database: the URL's own, plus the worker number."""
+    parts = urlsplit(url)
+    first = int(parts.path.strip("/") or 0)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    number = int(re.sub(r"\D", "", worker) or 0)
+    number = first + int(re.sub(r"\D", "", worker) or 0)
     if number >= DATABASES:
-        raise pytest.UsageError(f"Redis has {DATABASES} logical databases: run at most -n 16.")
-    return urlunsplit(urlsplit(url)._replace(path=f"/{number}"))
+        raise pytest.UsageError(
+            f"Redis has {DATABASES} logical databases: with the URL's database {first}, "
+            f"run at most -n {DATABASES - first}."
+        )
+    return urlunsplit(parts._replace(path=f"/{number}"))
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +44,18 @@ def redis_connection(redis_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
+@contextmanager
+def flushed(client: redis.Redis) -> Iterator[redis.Redis]:
+    """`client`'s database emptied before and after the block."""
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+
+
 @pytest.fixture
 def redis_client(redis_connection: redis.Redis) -> Iterator[redis.Redis]:
     """This worker's Redis database, empty when the test starts and emptied when it ends."""
-    redis_connection.flushdb()
-    yield redis_connection
-    redis_connection.flushdb()
+    with flushed(redis_connection) as client:
+        yield client

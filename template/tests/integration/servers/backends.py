@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +20,7 @@ from .process import free_port, spawn, started_at, tail
 from .process import stop as stop_process
 
 RUN_LABEL = "it-template.run"
+RYUK_SWITCH = threading.Lock()
 
 
 class Backend(ABC):
@@ -64,7 +69,7 @@ class LocalBackend(Backend):
     name = "local"
 
     def start(self, service: Service, run_dir: Path, run_id: str) -> Server:
-        """Start the binary, then wait for a real round trip; retry once if the port was taken."""
+        """Start the binary, then wait for a real round trip; retry if the port was taken."""
         began = time.monotonic()
         workdir = run_dir / service.name
         for attempt in range(3):
@@ -84,7 +89,7 @@ class LocalBackend(Backend):
                 process.wait()
                 log = tail(run_dir / f"{service.name}.log")
                 if "already in use" in log and attempt < 2:
-                    _empty(workdir)
+                    shutil.rmtree(workdir, ignore_errors=True)
                     continue
                 if isinstance(error, ServiceUnavailable):
                     raise ServiceUnavailable(f"{command.source} did not start: {log}") from error
@@ -114,29 +119,28 @@ class DockerBackend(Backend):
 
     def start(self, service: Service, run_dir: Path, run_id: str) -> Server:
         """Start the pinned (or overridden) image and wait for a real round trip."""
-        from testcontainers.core.config import testcontainers_config
-
         docker_client()  # one sentence, not a traceback, when no daemon answers
         image = os.environ.get(service.image_variable, "").strip() or service.default_image
         container = service.container(image).with_kwargs(labels={RUN_LABEL: run_id})
         began = time.monotonic()
-        ryuk_disabled = testcontainers_config.ryuk_disabled
-        if os.environ.get("PYTEST_XDIST_WORKER"):
-            # A worker may finish before the others; its Ryuk would then remove a container
-            # they still use (testcontainers-python #567). The run's last user removes it.
-            testcontainers_config.ryuk_disabled = True
+        # A worker may finish before the others; its Ryuk would then remove a container they
+        # still use (testcontainers-python #567). There, the run's last user removes it instead.
+        in_worker = bool(os.environ.get("PYTEST_XDIST_WORKER"))
         try:
-            container.start()
+            with ryuk_switched_off() if in_worker else nullcontext():
+                container.start()
         except Exception as error:
             reason = str(error).splitlines()[0][:300]
             raise ServiceUnavailable(
                 f"the container {image} did not start ({reason}); set {service.image_variable} "
                 "to an image this Docker has, or run with IT_BACKEND=local or IT_BACKEND=url"
             ) from error
-        finally:
-            testcontainers_config.ryuk_disabled = ryuk_disabled
-        url = service.container_url(container)
-        version = wait_until_ready(lambda: service.probe(url), config.START_TIMEOUT_SECONDS)
+        try:
+            url = service.container_url(container)
+            version = wait_until_ready(lambda: service.probe(url), config.START_TIMEOUT_SECONDS)
+        except BaseException:
+            container.stop()
+            raise
         return Server(
             service.name,
             url,
@@ -150,6 +154,20 @@ class DockerBackend(Backend):
         """Remove the container and its anonymous volumes."""
         if server.container_id is not None:
             remove_containers(container_id=server.container_id)
+
+
+@contextmanager
+def ryuk_switched_off() -> Iterator[None]:
+    """Start containers without Ryuk; the switch is global, and services start in threads."""
+    from testcontainers.core.config import testcontainers_config
+
+    with RYUK_SWITCH:
+        before = testcontainers_config.ryuk_disabled
+        testcontainers_config.ryuk_disabled = True
+        try:
+            yield
+        finally:
+            testcontainers_config.ryuk_disabled = before
 
 
 def docker_client() -> Any:
@@ -206,13 +224,6 @@ def remove_containers(container_id: str | None = None, run_ids: set[str] | None 
         ]
     for container in containers:
         container.remove(force=True, v=True)
-
-
-def _empty(directory: Path) -> None:
-    """Remove what a failed start left in `directory`."""
-    import shutil
-
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 BACKENDS: dict[str, type[Backend]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -14,7 +15,14 @@ from types import FrameType
 
 import pytest
 
-from .backends import Backend, choose, remove_containers
+from .backends import (
+    Backend,
+    DockerBackend,
+    LocalBackend,
+    UrlBackend,
+    choose,
+    remove_containers,
+)
 from .base import Server, Service, ServiceUnavailable
 from .config import backend_name
 from .postgres import SERVICE as POSTGRES
@@ -75,8 +83,6 @@ def stop_all(servers: dict[str, Server]) -> None:
 
 def backend_for(server: Server) -> Backend:
     """The backend that can stop `server`."""
-    from .backends import DockerBackend, LocalBackend, UrlBackend
-
     if server.container_id:
         return DockerBackend()
     if server.pid:
@@ -114,7 +120,9 @@ def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the suite's markers."""
+    """Register the suite's markers; make SIGTERM tear down like Ctrl-C."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     config.addinivalue_line("markers", "integration: tests that talk to real services")
     config.addinivalue_line(
         "markers",
@@ -134,7 +142,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the servers in the controlling process, before the header is printed."""
     if hasattr(session.config, "workerinput") or session.config.option.collectonly:
         return
-    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     try:
         join(session.config, owner_stops=True)
     except (ServiceUnavailable, ValueError) as error:
