@@ -26,7 +26,8 @@ recorded_pid() {
     local pid
     [[ -s $PIDFILE ]] || return 1
     pid=$(<"$PIDFILE")
-    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    # The pid must still be a dockerd: after a reboot or a killed session it may be reused.
+    [[ $pid =~ ^[0-9]+$ ]] && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]] || return 1
     printf '%s\n' "$pid"
 }
 
@@ -45,7 +46,8 @@ start() {
         log "dockerd $pid is starting already; waiting for it"
     else
         # A stale pid file left by a killed engine would make dockerd refuse to start.
-        [[ -e /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null &&
+        [[ -e /var/run/docker.pid ]] &&
+            [[ $(cat "/proc/$(cat /var/run/docker.pid)/comm" 2>/dev/null) != dockerd ]] &&
             rm -f /var/run/docker.pid
         log "starting dockerd, log in $LOG"
         nohup dockerd >>"$LOG" 2>&1 </dev/null &
