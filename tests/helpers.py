@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,21 +65,39 @@ def tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def cached_venv(requirements: Path, extra: list[str]) -> Path:
+def cached_venv(requirements: Path, extra: list[str], base: str = sys.executable) -> Path:
     """Python of a virtual environment with `requirements` and `extra` installed.
 
     Cached in build/venvs/<major.minor>-<hash of both> and built once under a file lock, so
     every test session and script asking for the same set shares it (the scheme of the
-    `rendered_python` fixture).
+    `rendered_python` fixture). `base` is the interpreter the environment is made from.
     """
+    version = subprocess.run(
+        [base, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     digest = hashlib.sha256(requirements.read_bytes() + str(extra).encode()).hexdigest()
-    venv = VENVS / f"{sys.version_info.major}.{sys.version_info.minor}-{digest[:12]}"
+    venv = VENVS / f"{version}-{digest[:12]}"
     python = venv / "bin" / "python"
     VENVS.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{venv}.lock"):
         if not (venv / "ready").exists():
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+            subprocess.run([base, "-m", "venv", "--clear", str(venv)], check=True)
             pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
             subprocess.run([*pip, "-r", str(requirements), *extra], check=True)
             (venv / "ready").touch()
     return python
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter for `version` (e.g. "3.12") that runs: installed by pyenv, or on PATH."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [str(p) for p in sorted(pyenv.glob(f"{version}.*/bin/python"), reverse=True)]
+    candidates += filter(None, [shutil.which(f"python{version}")])
+    for candidate in candidates:
+        probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return candidate
+    return None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DEFAULT_PACKAGE
+from tests.helpers import DEFAULT_PACKAGE, cached_venv, find_python, render
 from tests.servers import databases, postgres_server, redis_server
 from tests.suite import assert_all_passed, leftovers, processes_mentioning, run_suite
 
@@ -218,3 +218,19 @@ def test_default_render_type_checks_strictly(default_project: Path, rendered_pyt
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("python_version", ["3.10", "3.12", "3.13"])
+def test_render_passes_on_each_offered_python(
+    tmp_path: Path, state_dir: Path, python_version: str
+) -> None:
+    base = find_python(python_version)
+    if base is None:
+        pytest.skip(f"no Python {python_version} here (pyenv install {python_version})")
+    project = render(tmp_path / "project", python_version=python_version)
+    python = cached_venv(project / "tests" / "integration" / "requirements.txt", [], base)
+
+    outcome = run_suite(python, project, local_env(state_dir), "-n", "2")
+
+    assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS
