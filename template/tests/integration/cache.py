@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """Redis for tests: one logical database per xdist worker, flushed around each test."""
 
 from __future__ import annotations

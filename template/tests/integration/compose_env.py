@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """Print the url backend's variables for the services of docker-compose.test.yml.
 
     docker-compose -f docker-compose.test.yml up -d

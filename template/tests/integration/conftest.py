@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """Wires the integration suite together; each module imported here holds one concern."""
 
 from .app import app, client, settings

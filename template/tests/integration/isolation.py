@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """Per-test database isolation: roll back by default, or commit for real and clean up after."""
 
 from __future__ import annotations

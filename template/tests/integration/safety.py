@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """The guard that keeps the suite away from any database that is not a test database."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Example from it-template: edit or delete it; a deleted example stays deleted on update.
 """Each xdist worker has its own Redis database, empty at the start of every test."""
 
 from __future__ import annotations

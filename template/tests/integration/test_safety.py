@@ -1,3 +1,4 @@
+# Example from it-template: edit or delete it; a deleted example stays deleted on update.
 """The guard refuses databases that do not look like test databases."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """Three ways to get a server (url, local, docker) behind one interface, and `auto`."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """The interface every service module and every backend shares."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """pytest hooks and session fixtures: start the servers once per run, show them, stop them."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """Local server processes: free ports, an unprivileged user under root, start and stop."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """Redis: the same recipe as every service (probe, local process, container, URL)."""
 
 from __future__ import annotations

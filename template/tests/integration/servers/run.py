@@ -1,3 +1,4 @@
+# Managed by it-template: local changes may conflict on copier update.
 """One run of the suite: a shared directory, a lock, who uses the servers and who stops them."""
 
 from __future__ import annotations
