@@ -127,7 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: tests that talk to real services")
     config.addinivalue_line(
         "markers",
-        "isolation(strategy): 'rollback' (default), 'delete' or 'truncate' after real commits",
+        "isolation(strategy): 'rollback', 'delete', 'truncate', 'schema' or 'database'",
     )
 
 

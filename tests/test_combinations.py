@@ -1,0 +1,72 @@
+"""Slow layer: a table of answer combinations, each rendered, linted, typed and run for real."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import LINT_TOOLS
+from tests.helpers import cached_venv, render, run
+from tests.suite import assert_all_passed, processes_mentioning, run_suite
+from tests.test_render import check_project
+from tests.test_suite_runs import DEFAULT_RENDER_TESTS
+
+pytestmark = pytest.mark.slow
+
+# Every value of every question appears at least once (python_version: see
+# test_suite_runs.py::test_render_passes_on_each_offered_python), with the risky pairs: each
+# isolation strategy under xdist, and each HTTP client with more than one isolation strategy.
+COMBINATIONS: list[dict[str, Any]] = [
+    {"isolation": "rollback", "http_client": "httpx", "postgres_version": "14"},
+    {"isolation": "truncate", "http_client": "requests", "postgres_version": "15"},
+    {"isolation": "delete", "http_client": "httpx", "postgres_version": "16"},
+    {"isolation": "schema", "http_client": "requests", "redis_version": "7.2"},
+    {"isolation": "database", "http_client": "httpx", "ci": "github-services"},
+    {
+        "project_name": "Billing API",
+        "package_name": "billing",
+        "postgres_version": "13",
+        "redis_version": "6.2",
+        "ci": "none",
+        "http_client": "requests",
+    },
+    {"postgres_version": "18", "ci": "github-testcontainers", "isolation": "schema"},
+]
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state directory of the test's own, reachable by the unprivileged server user."""
+    path = Path(tempfile.mkdtemp(prefix="it-state-"))
+    path.chmod(0o711)
+    yield path
+    for pid in processes_mentioning(str(path)):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "answers", COMBINATIONS, ids=["-".join(map(str, c.values())) for c in COMBINATIONS]
+)
+def test_combination_renders_lints_types_and_passes(
+    tmp_path: Path, state_dir: Path, answers: dict[str, Any]
+) -> None:
+    project = render(tmp_path / "project", **answers)
+    check_project(project)
+    python = cached_venv(project / "tests" / "integration" / "requirements.txt", LINT_TOOLS)
+
+    typed = run([str(python), "-m", "mypy", "--no-incremental", "src", "tests"], project)
+    outcome = run_suite(
+        python, project, {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}, "-n", "2"
+    )
+
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS
