@@ -1,0 +1,71 @@
+"""Fast layer: hostile answers to every question are refused with a message, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import render
+
+HOSTILE = {
+    "double quote": 'Order "Service"',
+    "single quote": "Order 'Service'",
+    "newline": "Order\nService",
+    "yaml mapping": "order: service",
+    "yaml list": "- order",
+    "jinja expression": "{{ 7 * 7 }}",
+    "jinja statement": "{% raw %}x",
+    "workflow expression": "${{ github.token }}",
+    "shell substitution": "$(id)",
+    "shell chain": "x; rm -rf ~",
+    "backtick": "`id`",
+    "path traversal": "../../etc/passwd",
+    "unicode": "Ördér Sérvice",
+    "empty": "",
+}
+FREE_TEXT = {
+    "project_name": "Type 2-64 characters",
+    "package_name": "Type a lower-case Python identifier",
+    "redis_version": "Type a Redis version",
+}
+CHOICES = ["python_version", "postgres_version", "http_client", "isolation", "ci"]
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize("question", FREE_TEXT)
+def test_free_text_questions_refuse_hostile_answers(
+    tmp_path: Path, question: str, value: str
+) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match=FREE_TEXT[question]):
+        render(destination, **{question: value})
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize("question", CHOICES)
+def test_choice_questions_refuse_anything_but_their_choices(
+    tmp_path: Path, question: str, value: str
+) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match="Invalid choice"):
+        render(destination, **{question: value})
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize("name", ["class", "import", "none", "match", "tests", "conftest", "redis"])
+def test_package_name_refuses_reserved_and_shadowing_names(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="keyword|shadow"):
+        render(tmp_path / "project", package_name=name)
+
+
+def test_spaces_in_the_project_name_render_safely(tmp_path: Path) -> None:
+    project = render(tmp_path / "project", project_name="Order Service 2")
+
+    assert 'description = "Order Service 2"' in (project / "pyproject.toml").read_text()
+    assert (project / "src" / "order_service_2" / "models.py").is_file()
