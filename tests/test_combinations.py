@@ -18,6 +18,9 @@ from tests.suite import assert_all_passed, processes_mentioning, run_suite
 from tests.test_render import check_project
 from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
+# The example tests each auth choice renders (the JWT cases differ; `none` has no tokens).
+TESTS_BY_AUTH = {"jwt-hs256": DEFAULT_RENDER_TESTS, "jwt-rs256": 62, "none": 54}
+
 pytestmark = pytest.mark.slow
 
 # Every value of every question appears at least once (python_version: see
@@ -26,8 +29,8 @@ pytestmark = pytest.mark.slow
 COMBINATIONS: list[dict[str, Any]] = [
     {"isolation": "rollback", "http_client": "httpx", "postgres_version": "14"},
     {"isolation": "truncate", "http_client": "requests", "postgres_version": "15"},
-    {"isolation": "delete", "http_client": "httpx", "postgres_version": "16"},
-    {"isolation": "schema", "http_client": "requests", "redis_version": "7.2"},
+    {"isolation": "delete", "http_client": "httpx", "postgres_version": "16", "auth": "jwt-rs256"},
+    {"isolation": "schema", "http_client": "requests", "redis_version": "7.2", "auth": "none"},
     {"isolation": "database", "http_client": "httpx", "ci": "github-services"},
     {
         "project_name": "Billing API",
@@ -69,4 +72,4 @@ def test_combination_renders_lints_types_and_passes(
 
     assert typed.returncode == 0, typed.stdout + typed.stderr
     assert_all_passed(outcome)
-    assert outcome.passed == DEFAULT_RENDER_TESTS
+    assert outcome.passed == TESTS_BY_AUTH[answers.get("auth", "jwt-hs256")]

@@ -29,7 +29,7 @@ FREE_TEXT = {
     "package_name": "Type a lower-case Python identifier",
     "redis_version": "Type a Redis version",
 }
-CHOICES = ["python_version", "postgres_version", "http_client", "isolation", "ci"]
+CHOICES = ["python_version", "postgres_version", "http_client", "isolation", "auth", "ci"]
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
@@ -60,7 +60,7 @@ def test_choice_questions_refuse_anything_but_their_choices(
 
 @pytest.mark.parametrize("name", ["class", "import", "none", "match", "tests", "conftest", "redis"])
 def test_package_name_refuses_reserved_and_shadowing_names(tmp_path: Path, name: str) -> None:
-    with pytest.raises(ValueError, match="keyword|shadow"):
+    with pytest.raises(ValueError, match=r"keyword|shadow"):
         render(tmp_path / "project", package_name=name)
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 # The example tests of the default render. Counted by hand on purpose: a test file that stops
 # being collected must fail this layer, and --collect-only of the same tree would not notice.
-DEFAULT_RENDER_TESTS = 60
+DEFAULT_RENDER_TESTS = 61
 
 WAITING_TEST = """
 import os
