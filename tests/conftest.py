@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+import shutil
+import signal
+import tempfile
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import cached_venv, render
+from tests.suite import processes_mentioning
 
 LINT_TOOLS = ["mypy>=1.13,<3", "types-requests", "types-docker"]
 
@@ -36,3 +40,17 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rendered_python(default_project: Path) -> Path:
     """A virtual environment with the rendered requirements, shared by every test and run."""
     return cached_venv(default_project / "tests" / "integration" / "requirements.txt", LINT_TOOLS)
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state directory of the test's own, so leftovers can be counted exactly.
+
+    It is outside pytest's 0700 temp dirs: as root, PostgreSQL runs as nobody and must reach it.
+    """
+    path = Path(tempfile.mkdtemp(prefix="it-state-"))
+    path.chmod(0o711)
+    yield path
+    for pid in processes_mentioning(str(path)):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(path, ignore_errors=True)

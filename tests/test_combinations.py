@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +9,7 @@ import pytest
 
 from tests.conftest import LINT_TOOLS
 from tests.helpers import cached_venv, render, run
-from tests.suite import assert_all_passed, processes_mentioning, run_suite
+from tests.suite import assert_all_passed, run_suite
 from tests.test_render import check_project
 from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
@@ -42,17 +37,6 @@ COMBINATIONS: list[dict[str, Any]] = [
     },
     {"postgres_version": "18", "ci": "github-testcontainers", "isolation": "schema"},
 ]
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    """A state directory of the test's own, reachable by the unprivileged server user."""
-    path = Path(tempfile.mkdtemp(prefix="it-state-"))
-    path.chmod(0o711)
-    yield path
-    for pid in processes_mentioning(str(path)):
-        os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.mark.parametrize(

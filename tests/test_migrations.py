@@ -7,9 +7,7 @@ user would, then updates to a newer tag made in the same clone.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import copier
@@ -129,7 +127,7 @@ TEMPLATE_ISOLATION_DOC = '"""Per-test database isolation (v0.2.0): rollback, del
 
 @pytest.mark.slow
 def test_update_keeps_user_edits_merges_template_changes_and_migrates_a_rename(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str], rendered_python: Path
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], rendered_python: Path, state_dir: Path
 ) -> None:
     template = snapshot_of_template(tmp_path / "template")
     release(template, "v0.1.0")
@@ -200,9 +198,7 @@ def test_update_keeps_user_edits_merges_template_changes_and_migrates_a_rename(
     assert (suite / "test_cache_profile.py").read_text().endswith(USER_CACHE_TEST)
     resolved = readme.split(">>>>>>> after updating\n", 1)[1]
     (suite / "README.md").write_text("# Integration tests of Order Service, our way\n" + resolved)
-    state = tempfile.mkdtemp(prefix="it-update-", dir="/tmp")
-    os.chmod(state, 0o711)
-    env = {"IT_BACKEND": "local", "IT_STATE_DIR": state}
+    env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}
     assert_all_passed(run_suite(rendered_python, project, env))
 
 

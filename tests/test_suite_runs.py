@@ -6,9 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,20 +31,6 @@ def test_waits_until_interrupted(db_session, redis_client) -> None:
     Path(os.environ["IT_WAITING"]).touch()
     time.sleep(300)
 """
-
-
-@pytest.fixture
-def state_dir() -> Iterator[Path]:
-    """A state directory of the test's own, so leftovers can be counted exactly.
-
-    It is outside pytest's 0700 temp dirs: as root, PostgreSQL runs as nobody and must reach it.
-    """
-    path = Path(tempfile.mkdtemp(prefix="it-state-"))
-    path.chmod(0o711)
-    yield path
-    for pid in processes_mentioning(str(path)):
-        os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def local_env(state_dir: Path, **extra: str) -> dict[str, str]:
