@@ -60,6 +60,7 @@ REPEAT = {
     "commit": (100, 20),
     "clone": (30, 8),
     "janitor": (30, 8),
+    "own_namespace": (20, 5),
     "docker_start": (5, 2),
     "docker_clone": (15, 5),
 }
@@ -608,6 +609,42 @@ def measure_janitor(bench: Bench, url: str, rollback: dict[str, float]) -> None:
     )
 
 
+def measure_own_namespace(bench: Bench, servers: Any) -> None:
+    """The `schema` and `database` strategies: a schema or a database of its own per test."""
+    from sqlalchemy import create_engine, text
+
+    isolation, database, pg = bench.suite.isolation, bench.suite.database, bench.suite.postgres
+    url = servers["postgres"].url
+    worker = database.worker_database(url)
+    database.clone_template(url, worker)
+    engine = create_engine(pg.sqlalchemy_url(pg.with_database(url, worker)))
+    count = bench.times("own_namespace")
+    progress(f"schema and database per test: {count} tests each")
+    try:
+        for label, session_for in (
+            ("schema per test (CREATE SCHEMA + tables, DROP)", isolation.schema_session),
+            ("database per test (clone + connect + DROP)", isolation.database_session),
+        ):
+            costs: list[float] = []
+            for index in range(count + 2):
+                where = engine if session_for is isolation.schema_session else servers
+                name = isolation.unique_name(worker if where is servers else "test_bench")
+
+                def one_test(
+                    where: Any = where, name: str = name, session_for: Any = session_for
+                ) -> None:
+                    with session_for(where, name) as session:
+                        session.execute(text("SELECT 1")).scalar_one()
+
+                seconds = timed(one_test)
+                if index >= 2:
+                    costs.append(seconds)
+            bench.rows.append(Row(label, costs))
+    finally:
+        engine.dispose()
+        database.drop_database(url, worker)
+
+
 def docker_blocker(bench: Bench) -> str | None:
     """Why docker rows cannot run here, or None; pulls missing images outside any timing."""
     backends = bench.suite.backends
@@ -745,6 +782,7 @@ def measure(args: argparse.Namespace) -> int:
         )
         rollback = measure_isolation(bench, url)
         measure_janitor(bench, url, rollback)
+        measure_own_namespace(bench, suite.plugin.Servers(local["run"], local["servers"]))
         bench.stop(local["run"])
         gc.collect()
         if args.no_docker:
