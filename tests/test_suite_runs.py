@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import DEFAULT_PACKAGE, cached_venv, find_python, render
-from tests.servers import databases, postgres_server, redis_server
+from tests.servers import databases, postgres_server, redis_bin, redis_server
 from tests.suite import assert_all_passed, leftovers, processes_mentioning, run_suite
 
 pytestmark = pytest.mark.slow
@@ -218,3 +218,29 @@ def test_render_passes_on_each_offered_python(
 
     assert_all_passed(outcome)
     assert outcome.passed == DEFAULT_RENDER_TESTS
+
+
+def test_the_next_run_stops_servers_of_a_run_killed_while_starting(
+    default_project: Path, rendered_python: Path, state_dir: Path
+) -> None:
+    # A run killed between starting a server and writing its state: only the directory the
+    # server runs in tells what it belongs to.
+    run_dir = state_dir / f"it-template-{os.getuid()}" / "killedwhilestarting"
+    (run_dir / "redis").mkdir(parents=True)
+    lock = run_dir.with_suffix(".lock")
+    lock.touch()
+    os.utime(lock, (time.time() - 60, time.time() - 60))
+    server = subprocess.Popen(
+        [redis_bin(), "--port", "0", "--save", ""], cwd=run_dir / "redis", start_new_session=True
+    )
+
+    outcome = run_suite(
+        rendered_python,
+        default_project,
+        local_env(state_dir),
+        target="tests/integration/test_safety.py",
+    )
+
+    assert_all_passed(outcome)
+    assert server.wait(30) is not None
+    assert leftovers(state_dir) == []

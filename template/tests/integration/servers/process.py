@@ -125,6 +125,20 @@ def stop(pid: int, started: str | None, stop_signal: str, timeout: float = 15.0)
     os.kill(pid, signal.SIGKILL)
 
 
+def processes_in(directory: Path) -> list[int]:
+    """Pids of the processes started in `directory` or naming it on their command line."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = os.readlink(proc / "cwd")
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cwd.startswith(str(directory)) or str(directory).encode() in cmdline:
+            found.append(int(proc.name))
+    return [pid for pid in found if pid != os.getpid()]
+
+
 def reachable_by(path: Path, user: str | None) -> bool:
     """Whether every directory above `path` lets other users pass (always true without `user`)."""
     return user is None or all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents])

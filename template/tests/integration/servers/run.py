@@ -16,7 +16,8 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .base import Server
-from .process import is_alive, running_as_root, started_at
+from .process import is_alive, processes_in, running_as_root, started_at
+from .process import stop as stop_process
 
 Stopper = Callable[[dict[str, Server]], None]
 
@@ -162,11 +163,21 @@ class Run:
         stop({name: Server.from_json(data) for name, data in state["servers"].items()})
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def _finish_unrecorded(self) -> None:
+        """Stop the servers of a run killed while it started them, before it wrote its state."""
+        for pid in processes_in(self.dir):
+            stop_process(pid, started_at(pid), "SIGTERM")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     def abandoned(self) -> bool:
-        """Whether every process that used this run is gone (a killed run)."""
+        """Whether every process that used this run is gone (a killed run); call under the lock."""
         state = self.read()
         if state is None:
-            return self.dir.is_dir() and time.time() - self.dir.stat().st_mtime > 120
+            # Servers are started under the lock and the state is written before its release,
+            # so no state means a start that was killed; the age check leaves alone a run that
+            # created its lock file a moment ago and has not taken the lock yet.
+            lock_file = Path(self.lock.lock_file)
+            return not lock_file.exists() or time.time() - lock_file.stat().st_mtime > 10
         owner = state.get("owner")
         if owner and not is_alive(*owner):
             return True
@@ -184,7 +195,10 @@ def reap_abandoned(stop: Stopper, keep: str) -> list[str]:
             with run.lock.acquire(timeout=0):
                 if run.abandoned():
                     state = run.read()
-                    run._finish(state or {"servers": {}}, stop)
+                    if state is None:
+                        run._finish_unrecorded()
+                    else:
+                        run._finish(state, stop)
                     reaped.append(run.id)
         except Timeout:
             continue
