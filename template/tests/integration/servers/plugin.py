@@ -72,7 +72,8 @@ def start_all(run: Run) -> dict[str, Server]:
         name, error = next(iter(failed.items()))
         if isinstance(error, ServiceUnavailable):
             raise ServiceUnavailable(f"No {name} server for the integration tests: {error}.")
-        raise error  # type: ignore[misc]
+        assert error is not None
+        raise error
     return started
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from .base import Server
+from .base import Server, ServiceUnavailable
 from .process import is_alive, processes_in, running_as_root, started_at
 from .process import stop as stop_process
 
@@ -201,7 +201,9 @@ def reap_abandoned(stop: Stopper, keep: str) -> list[str]:
                         run._finish(state, stop)
                     reaped.append(run.id)
         except Timeout:
-            continue
+            continue  # a live run holds it
+        except ServiceUnavailable:
+            continue  # e.g. its containers, with no Docker now: left for a run that reaches them
         if run.id in reaped:
             lock_file.unlink(missing_ok=True)
     return reaped
