@@ -13,8 +13,18 @@ from tests.suite import assert_all_passed, run_suite
 from tests.test_render import check_project
 from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
-# The example tests each auth choice renders (the JWT cases differ; `none` has no tokens).
+# The example tests each auth choice renders (the JWT cases differ; `none` has no tokens), the
+# same for FastAPI and Flask; without a web framework the examples call the services directly.
 TESTS_BY_AUTH = {"jwt-hs256": DEFAULT_RENDER_TESTS, "jwt-rs256": 62, "none": 54}
+TESTS_WITHOUT_A_WEB_FRAMEWORK = 48
+
+
+def expected_tests(answers: dict[str, Any]) -> int:
+    """How many example tests a render with `answers` has."""
+    if answers.get("web_framework") == "none":
+        return TESTS_WITHOUT_A_WEB_FRAMEWORK
+    return TESTS_BY_AUTH[answers.get("auth", "jwt-hs256")]
+
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +46,11 @@ COMBINATIONS: list[dict[str, Any]] = [
         "http_client": "requests",
     },
     {"postgres_version": "18", "ci": "github-testcontainers", "isolation": "schema"},
+    {"web_framework": "flask", "auth": "jwt-rs256", "http_client": "httpx"},
+    {"web_framework": "flask", "auth": "none", "isolation": "truncate"},
+    {"web_framework": "flask", "isolation": "database"},
+    {"web_framework": "none", "http_client": "httpx", "isolation": "schema"},
+    {"web_framework": "none", "isolation": "delete"},
 ]
 
 
@@ -56,4 +71,4 @@ def test_combination_renders_lints_types_and_passes(
 
     assert typed.returncode == 0, typed.stdout + typed.stderr
     assert_all_passed(outcome)
-    assert outcome.passed == TESTS_BY_AUTH[answers.get("auth", "jwt-hs256")]
+    assert outcome.passed == expected_tests(answers)

@@ -29,7 +29,15 @@ FREE_TEXT = {
     "package_name": "Type a lower-case Python identifier",
     "redis_version": "Type a Redis version",
 }
-CHOICES = ["python_version", "postgres_version", "http_client", "isolation", "auth", "ci"]
+CHOICES = [
+    "python_version",
+    "postgres_version",
+    "web_framework",
+    "http_client",
+    "isolation",
+    "auth",
+    "ci",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
@@ -69,3 +77,12 @@ def test_spaces_in_the_project_name_render_safely(tmp_path: Path) -> None:
 
     assert 'description = "Order Service 2"' in (project / "pyproject.toml").read_text()
     assert (project / "src" / "order_service_2" / "models.py").is_file()
+
+
+def test_token_auth_is_refused_without_a_web_framework(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match="auth"):
+        render(destination, web_framework="none", auth="jwt-rs256")
+
+    assert not destination.exists() or not any(destination.iterdir())

@@ -72,10 +72,14 @@ def replace_line(path: Path, number: int, line: str) -> None:
     path.write_text("".join(lines))
 
 
-def add_rename(template: Path, version: str, old: str, new: str) -> None:
-    """Rename a template file in the clone, with its migration entry and rename-table row."""
-    suffix = ".jinja" if (template / "template" / f"{old}.jinja").exists() else ""
-    git(template, "mv", f"template/{old}{suffix}", f"template/{new}{suffix}")
+def add_rename(template: Path, version: str, old: str, new: str, source: str) -> None:
+    """Rename a template file in the clone, with its migration entry and rename-table row.
+
+    `source` is the template file (under template/) that renders to `old`; its name changes
+    the way the rendered name does.
+    """
+    renamed = source.replace(Path(old).name, Path(new).name)
+    git(template, "mv", f"template/{source}", f"template/{renamed}")
     edit(template / "copier.yml", "_migrations: []\n", MIGRATION.format(version=version))
     table = template / "hooks" / "renames.json"
     rows = json.loads(table.read_text())
@@ -154,6 +158,8 @@ def test_update_keeps_user_edits_merges_template_changes_and_migrates_a_rename(
         "v0.2.0",
         "tests/integration/test_profile_cache.py",
         "tests/integration/test_cache_profile.py",
+        "tests/integration/{% if web_framework == 'fastapi' %}"
+        "test_profile_cache.py{% endif %}.jinja",
     )
     release(template, "v0.2.0")
     capfd.readouterr()
@@ -225,7 +231,8 @@ def test_only_an_update_that_crosses_a_migration_needs_trust(tmp_path: Path) -> 
     template = snapshot_of_template(tmp_path / "template")
     release(template, "v0.1.0")
     old = render(template, tmp_path / "old", "v0.1.0")
-    add_rename(template, "v0.2.0", "tests/integration/safety.py", "tests/integration/guard.py")
+    safety = "tests/integration/safety.py"
+    add_rename(template, "v0.2.0", safety, "tests/integration/guard.py", source=safety)
     release(template, "v0.2.0")
     current = render(template, tmp_path / "current", "v0.2.0")
     append(template / "template" / SUITE / "test_safety.py", "\nCHANGED_IN_V0_2_1 = True\n")
