@@ -14,6 +14,7 @@ Compose is `docker-compose` (Debian's 1.29.2 here) or else the `docker compose` 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import shutil
@@ -21,8 +22,9 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 
-from tests.helpers import run
+from tests.helpers import ROOT, run
 
 COMPOSE_FILE = "docker-compose.test.yml"
 LOCAL_IMAGES = {
@@ -37,17 +39,27 @@ def images() -> dict[str, str]:
     return {name: os.environ.get(name) or default for name, default in LOCAL_IMAGES.items()}
 
 
+def load_compose_env() -> ModuleType:
+    """The template's own compose_env.py (plain Python, rendered unchanged), as a module."""
+    path = ROOT / "template" / "tests" / "integration" / "compose_env.py"
+    spec = importlib.util.spec_from_file_location("it_template_compose_env", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COMPOSE_ENV = load_compose_env()
+
+
 def compose_command() -> list[str] | None:
-    """`docker-compose`, else `docker compose`, else None."""
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    if shutil.which("docker"):
-        probe = subprocess.run(
-            ["docker", "compose", "version"], capture_output=True, text=True, check=False
-        )
-        if probe.returncode == 0:
-            return ["docker", "compose"]
-    return None
+    """The compose command the rendered compose_env.py would use, or None without one."""
+    try:
+        command: list[str] = COMPOSE_ENV.compose_command()
+    except COMPOSE_ENV.ComposeError:
+        return None
+    return command
 
 
 def docker_unavailable() -> str | None:
