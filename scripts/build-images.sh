@@ -1,33 +1,46 @@
 #!/usr/bin/env bash
-# Build PostgreSQL and Redis service images from Debian packages, without any container
-# registry. Useful to anyone whose CI cannot pull images (air-gapped runners, registry rate
-# limits, mirrors-only networks): the images are drop-ins for the official `postgres` and
-# `redis` images (same environment variables, ports and tools), so compose files and
-# Testcontainers work unchanged with IT_POSTGRES_IMAGE / IT_REDIS_IMAGE pointing at them.
+# Build PostgreSQL, Redis, MariaDB, RabbitMQ and Memcached service images from Debian packages,
+# without any container registry. Useful to anyone whose CI cannot pull images (air-gapped
+# runners, registry rate limits, mirrors-only networks): the images are drop-ins for the
+# official `postgres`, `redis`, `mariadb`, `rabbitmq` and `memcached` images (same environment
+# variables, ports and tools), so compose files and Testcontainers work unchanged with
+# IT_POSTGRES_IMAGE / IT_REDIS_IMAGE / IT_MYSQL_IMAGE / IT_RABBITMQ_IMAGE / IT_MEMCACHED_IMAGE
+# pointing at them.
 #
-#   1. debootstrap --variant=minbase a Debian rootfs with postgresql-N and redis-server, from
-#      the mirror apt is already configured with (skipped when the base image exists);
+#   1. debootstrap --variant=minbase a Debian rootfs with postgresql-N, redis-server,
+#      mariadb-server, rabbitmq-server and memcached, from the mirror apt is already
+#      configured with (skipped when the base image exists and was made with this package
+#      list: the list is kept in the base image's it-template.base-packages label, so adding
+#      a package rebuilds an older base by itself);
 #   2. docker import it as the base image;
-#   3. docker build (legacy builder) images/postgres and images/redis FROM that base.
+#   3. docker build (legacy builder) images/postgres, images/redis and scripts/images/mariadb,
+#      scripts/images/rabbitmq, scripts/images/memcached FROM that base (an image directory
+#      is looked up under images/ first, then under scripts/images/).
 #
-# Idempotent: an existing base image skips steps 1-2, and docker's layer cache makes step 3
+# Idempotent: an up-to-date base image skips steps 1-2, and docker's layer cache makes step 3
 # cheap. Needs root, debootstrap and a running engine (scripts/docker-engine.sh start).
 #
 # Environment (all optional):
 #   IT_POSTGRES_IMAGE  tag of the postgres image   (default it-template/postgres:15)
 #   IT_REDIS_IMAGE     tag of the redis image      (default it-template/redis:7)
+#   IT_MYSQL_IMAGE     tag of the mariadb image    (default it-template/mariadb:10.11)
+#   IT_RABBITMQ_IMAGE  tag of the rabbitmq image   (default it-template/rabbitmq:3.10)
+#   IT_MEMCACHED_IMAGE tag of the memcached image  (default it-template/memcached:1.6)
 #   IT_BASE_IMAGE      tag of the imported rootfs  (default it-template/debian-base:<suite>)
 #   DEBIAN_SUITE       Debian release              (default: this machine's, e.g. bookworm)
 #   DEBIAN_MIRROR      Debian mirror URL           (default: read from /etc/apt/sources.list*)
 #   PG_MAJOR           PostgreSQL major version    (default 15, bookworm's)
 #   BUILD_ROOT         work dir, outside the repo  (default /var/tmp/it-template-images)
-#   REBUILD_BASE=1     debootstrap again even if the base image exists
+#   REBUILD_BASE=1     debootstrap again even if the base image is up to date
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_MAJOR=${PG_MAJOR:-15}
 POSTGRES_IMAGE=${IT_POSTGRES_IMAGE:-it-template/postgres:$PG_MAJOR}
 REDIS_IMAGE=${IT_REDIS_IMAGE:-it-template/redis:7}
+MYSQL_IMAGE=${IT_MYSQL_IMAGE:-it-template/mariadb:10.11}
+RABBITMQ_IMAGE=${IT_RABBITMQ_IMAGE:-it-template/rabbitmq:3.10}
+MEMCACHED_IMAGE=${IT_MEMCACHED_IMAGE:-it-template/memcached:1.6}
 BUILD_ROOT=${BUILD_ROOT:-/var/tmp/it-template-images}
 export DOCKER_BUILDKIT=0
 
@@ -63,15 +76,64 @@ SUITE=${DEBIAN_SUITE:-$(default_suite)}
 [[ -n $SUITE ]] || die "cannot tell the Debian release; set DEBIAN_SUITE (e.g. bookworm)"
 BASE_IMAGE=${IT_BASE_IMAGE:-it-template/debian-base:$SUITE}
 ROOTFS=$BUILD_ROOT/rootfs-$SUITE
+# Everything the service images need, in one rootfs: one debootstrap, one import, and the
+# images share its layer on disk. Changing this list changes the base image's label, which
+# makes the next run rebuild the base.
+BASE_PACKAGES="postgresql-$PG_MAJOR,postgresql-client-$PG_MAJOR,redis-server,redis-tools"
+BASE_PACKAGES+=",mariadb-server,mariadb-client,rabbitmq-server,memcached,ca-certificates"
+BASE_LABEL=it-template.base-packages
+
+# The service images' build contexts: images/NAME in the repository, else scripts/images/NAME.
+image_dir() {
+    local d
+    for d in "$HERE/images/$1" "$HERE/scripts/images/$1"; do
+        [[ -f $d/Dockerfile ]] && {
+            printf '%s\n' "$d"
+            return 0
+        }
+    done
+    die "no Dockerfile for $1 in $HERE/images/$1 or $HERE/scripts/images/$1"
+}
+
+# Package configuration inside debootstrap's chroot must not leave daemons behind (debootstrap
+# installs a policy-rc.d that forbids service starts, but maintainer scripts may still run a
+# server by hand, e.g. mariadb-install-db's bootstrap or epmd): kill whatever lives in ROOTFS.
+kill_rootfs_processes() {
+    local p root pids=()
+    for p in /proc/[0-9]*; do
+        root=$(readlink "$p/root" 2>/dev/null) || continue
+        [[ $root == "$ROOTFS" || $root == "$ROOTFS"/* ]] && pids+=("${p#/proc/}")
+    done
+    ((${#pids[@]})) || return 0
+    log "killing processes left in $ROOTFS: ${pids[*]}"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    sleep 0.5
+}
 
 command -v docker >/dev/null || die "docker client not found"
 docker info >/dev/null 2>&1 || die "no Docker engine answers; start one (bash scripts/docker-engine.sh start)"
 
+# Resolved before the slow part, so that a missing directory fails at once.
+POSTGRES_DIR=$(image_dir postgres)
+REDIS_DIR=$(image_dir redis)
+MARIADB_DIR=$(image_dir mariadb)
+RABBITMQ_DIR=$(image_dir rabbitmq)
+MEMCACHED_DIR=$(image_dir memcached)
+
 total_start=$(date +%s.%N)
 
-if [[ ${REBUILD_BASE:-0} != 1 ]] && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-    log "base image $BASE_IMAGE exists: skipping debootstrap and import"
+base_packages=$(docker image inspect --format "{{index .Config.Labels \"$BASE_LABEL\"}}" \
+    "$BASE_IMAGE" 2>/dev/null) || base_packages=
+old_base_id=
+if [[ ${REBUILD_BASE:-0} != 1 && $base_packages == "$BASE_PACKAGES" ]]; then
+    log "base image $BASE_IMAGE is up to date: skipping debootstrap and import"
 else
+    if [[ -n $base_packages || ${REBUILD_BASE:-0} == 1 ]]; then
+        log "rebuilding base image $BASE_IMAGE (REBUILD_BASE=1 or packages changed)"
+    elif docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+        log "base image $BASE_IMAGE predates the package label: rebuilding it"
+    fi
+    old_base_id=$(docker image inspect --format '{{.Id}}' "$BASE_IMAGE" 2>/dev/null) || old_base_id=
     [[ $(id -u) == 0 ]] || die "debootstrap needs root"
     command -v debootstrap >/dev/null || die "debootstrap not found (apt-get install -y debootstrap)"
     MIRROR=${DEBIAN_MIRROR:-$(default_mirror)}
@@ -84,28 +146,35 @@ else
     log "debootstrap $SUITE from $MIRROR into $ROOTFS"
     t=$(date +%s.%N)
     debootstrap --variant=minbase \
-        --include="postgresql-$PG_MAJOR,postgresql-client-$PG_MAJOR,redis-server,redis-tools,ca-certificates" \
+        --include="$BASE_PACKAGES" \
         "$SUITE" "$ROOTFS" "$MIRROR" >"$BUILD_ROOT/debootstrap.log" 2>&1 ||
         {
+            kill_rootfs_processes
             tail -n 30 "$BUILD_ROOT/debootstrap.log" >&2
             die "debootstrap failed; full log in $BUILD_ROOT/debootstrap.log"
         }
+    kill_rootfs_processes
     log "debootstrap: $(elapsed "$t") s ($(du -sh "$ROOTFS" | cut -f1))"
 
-    # The package's default cluster, caches and docs are dead weight in an image whose
-    # entrypoint runs its own initdb.
+    # The packages' default cluster, datadir and broker state, caches and docs are dead
+    # weight in images whose entrypoints initialise their own (a datadir left in the image
+    # would also make the mariadb entrypoint skip creating the configured user).
     rm -rf "$ROOTFS"/var/lib/postgresql/* "$ROOTFS"/etc/postgresql/* \
+        "$ROOTFS"/var/lib/mysql/* "$ROOTFS"/var/lib/rabbitmq/* "$ROOTFS"/var/lib/rabbitmq/.erlang.cookie \
+        "$ROOTFS"/var/log/mysql/* "$ROOTFS"/var/log/rabbitmq/* \
         "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/* \
         "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/*
     find "$ROOTFS"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
-    [[ -x $ROOTFS/usr/lib/postgresql/$PG_MAJOR/bin/postgres ]] ||
-        die "postgresql-$PG_MAJOR did not install into $ROOTFS"
+    for f in "usr/lib/postgresql/$PG_MAJOR/bin/postgres" usr/bin/redis-server usr/sbin/mariadbd \
+        usr/lib/rabbitmq/bin/rabbitmq-server usr/bin/memcached; do
+        [[ -x $ROOTFS/$f ]] || die "/$f did not install into $ROOTFS"
+    done
 
     log "docker import as $BASE_IMAGE"
     t=$(date +%s.%N)
     tar -C "$ROOTFS" --numeric-owner -c . |
-        docker import --message "debootstrap $SUITE minbase + postgresql-$PG_MAJOR redis-server" \
-            - "$BASE_IMAGE" >/dev/null
+        docker import --message "debootstrap $SUITE minbase + ${BASE_PACKAGES//,/ }" \
+            --change "LABEL $BASE_LABEL=\"$BASE_PACKAGES\"" - "$BASE_IMAGE" >/dev/null
     log "import: $(elapsed "$t") s"
     rm -rf "$ROOTFS"
 fi
@@ -123,12 +192,20 @@ build() {
 }
 
 t=$(date +%s.%N)
-build "$POSTGRES_IMAGE" "$HERE/images/postgres" --build-arg "PG_MAJOR=$PG_MAJOR"
-build "$REDIS_IMAGE" "$HERE/images/redis"
+build "$POSTGRES_IMAGE" "$POSTGRES_DIR" --build-arg "PG_MAJOR=$PG_MAJOR"
+build "$REDIS_IMAGE" "$REDIS_DIR"
+build "$MYSQL_IMAGE" "$MARIADB_DIR"
+build "$RABBITMQ_IMAGE" "$RABBITMQ_DIR"
+build "$MEMCACHED_IMAGE" "$MEMCACHED_DIR"
 log "build: $(elapsed "$t") s"
-# Earlier builds of these tags, now untagged, are of no use to anyone.
+# Earlier builds of these tags, now untagged, are of no use to anyone; nor is a replaced base
+# image once nothing is built on it (docker refuses while a container still uses it).
 docker image prune -f --filter "label=it-template.image" >/dev/null
+if [[ -n $old_base_id ]] && [[ $(docker image inspect --format '{{.Id}}' "$BASE_IMAGE") != "$old_base_id" ]]; then
+    docker image rm "$old_base_id" >/dev/null 2>&1 || true
+fi
 
 docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' |
-    grep -F -e "$BASE_IMAGE" -e "$POSTGRES_IMAGE" -e "$REDIS_IMAGE" >&2 || true
+    grep -F -e "$BASE_IMAGE" -e "$POSTGRES_IMAGE" -e "$REDIS_IMAGE" -e "$MYSQL_IMAGE" \
+        -e "$RABBITMQ_IMAGE" -e "$MEMCACHED_IMAGE" >&2 || true
 log "total: $(elapsed "$total_start") s"

@@ -77,7 +77,8 @@ class LocalBackend(Backend):
             workdir.mkdir(mode=0o711, exist_ok=attempt > 0)
             port = free_port()
             command = service.local_command(workdir, port)
-            process = spawn(command.argv, workdir, run_dir / f"{service.name}.log", command.user)
+            log = run_dir / f"{service.name}.log"
+            process = spawn(command.argv, workdir, log, command.user, command.env)
             url = service.local_url(port)
             try:
                 version = wait_until_ready(
@@ -88,12 +89,14 @@ class LocalBackend(Backend):
             except BaseException as error:
                 stop_process(process.pid, None, command.stop_signal)
                 process.wait()
-                log = tail(run_dir / f"{service.name}.log")
-                if "already in use" in log and attempt < 2:
+                last_lines = tail(log)
+                if "already in use" in last_lines and attempt < 2:
                     shutil.rmtree(workdir, ignore_errors=True)
                     continue
                 if isinstance(error, ServiceUnavailable):
-                    raise ServiceUnavailable(f"{command.source} did not start: {log}") from error
+                    raise ServiceUnavailable(
+                        f"{command.source} did not start: {last_lines}"
+                    ) from error
                 raise
             return Server(
                 service.name,
@@ -184,7 +187,7 @@ def docker_client() -> Any:
         raise ServiceUnavailable(
             f"no Docker daemon answered at {host} ({reason}); start Docker, or run with "
             "IT_BACKEND=local (server binaries, no Docker) or IT_BACKEND=url "
-            "(TEST_POSTGRES_URL and TEST_REDIS_URL)"
+            "(a TEST_<SERVICE>_URL per service, e.g. TEST_POSTGRES_URL)"
         ) from error
     return client
 

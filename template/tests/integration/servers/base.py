@@ -23,6 +23,7 @@ class LocalCommand:
     source: str
     user: str | None = None
     stop_signal: str = "SIGTERM"
+    env: dict[str, str] = field(default_factory=dict)  # added to the server's environment
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,20 @@ class Service(ABC):
     def probe(self, url: str) -> str:
         """Do a real round trip (log in, query) and return the server's version."""
 
-    @abstractmethod
     def local_command(self, workdir: Path, port: int) -> LocalCommand:
-        """Prepare `workdir` and return the command that serves on 127.0.0.1:`port`."""
+        """Prepare `workdir` and return the command that serves on 127.0.0.1:`port`.
 
-    @abstractmethod
+        The default says that this service has no server to run without Docker.
+        """
+        raise ServiceUnavailable(
+            f"{self.name} has no server that runs without Docker; run it with "
+            f"IT_BACKEND=docker, or start one yourself and give IT_BACKEND=url its "
+            f"{self.url_variable}"
+        )
+
     def local_url(self, port: int) -> str:
         """URL of a local server started by `local_command`."""
+        raise NotImplementedError(f"{self.name} has no local server")
 
     @abstractmethod
     def container(self, image: str) -> Any:

@@ -24,13 +24,11 @@ from .backends import (
     choose,
     remove_containers,
 )
-from .base import Server, Service, ServiceUnavailable
+from .base import Server, ServiceUnavailable
+from .catalog import SERVICES
 from .config import backend_name
-from .postgres import SERVICE as POSTGRES
-from .redis import SERVICE as REDIS
 from .run import Run, reap_abandoned
 
-SERVICES: tuple[Service, ...] = (POSTGRES, REDIS)
 SERVICES_BY_NAME = {service.name: service for service in SERVICES}
 RUN = pytest.StashKey["Servers"]()
 

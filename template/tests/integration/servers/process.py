@@ -62,13 +62,16 @@ def is_alive(pid: int, started: str | None) -> bool:
     return started_at(pid) == started
 
 
-def spawn(argv: list[str], cwd: Path, log: Path, user: str | None) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: list[str], cwd: Path, log: Path, user: str | None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start a server detached from the terminal, so Ctrl-C reaches pytest and not the server."""
     account = pwd.getpwnam(user) if user else None
     with log.open("ab") as out:
         process = subprocess.Popen(
             argv,
             cwd=cwd,
+            env={**os.environ, **env} if env else None,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
