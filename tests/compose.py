@@ -30,6 +30,9 @@ COMPOSE_FILE = "docker-compose.test.yml"
 LOCAL_IMAGES = {
     "IT_POSTGRES_IMAGE": "it-template/postgres:15",
     "IT_REDIS_IMAGE": "it-template/redis:7",
+    "IT_MYSQL_IMAGE": "it-template/mariadb:10.11",
+    "IT_RABBITMQ_IMAGE": "it-template/rabbitmq:3.10",
+    "IT_MEMCACHED_IMAGE": "it-template/memcached:1.6",
 }
 PROJECT_LABEL = "com.docker.compose.project"
 

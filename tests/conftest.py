@@ -15,6 +15,21 @@ from tests.helpers import cached_venv, render
 from tests.suite import processes_mentioning
 
 LINT_TOOLS = ["mypy>=1.13,<3", "types-requests", "types-docker"]
+# Every service the template offers; those whose servers this machine can run (locally and as
+# images built by scripts/build-images.sh) are proven by running the suite, the others are
+# rendered, linted, typed and validated only.
+ALL_SERVICES = [
+    "postgres",
+    "mysql",
+    "redis",
+    "rabbitmq",
+    "memcached",
+    "kafka",
+    "mongodb",
+    "opensearch",
+    "localstack",
+]
+PROVEN_SERVICES = ["postgres", "mysql", "redis", "rabbitmq", "memcached"]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -40,6 +55,18 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rendered_python(default_project: Path) -> Path:
     """A virtual environment with the rendered requirements, shared by every test and run."""
     return cached_venv(default_project / "tests" / "integration" / "requirements.txt", LINT_TOOLS)
+
+
+@pytest.fixture(scope="session")
+def services_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template rendered with every service this machine can run; not to be modified."""
+    return render(tmp_path_factory.mktemp("services") / "project", services=PROVEN_SERVICES)
+
+
+@pytest.fixture(scope="session")
+def services_python(services_project: Path) -> Path:
+    """A virtual environment with the requirements of `services_project`."""
+    return cached_venv(services_project / "tests" / "integration" / "requirements.txt", LINT_TOOLS)
 
 
 @pytest.fixture

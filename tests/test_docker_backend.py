@@ -21,8 +21,11 @@ from tests.compose import (
     images,
     unique_project_name,
 )
+from tests.conftest import PROVEN_SERVICES
 from tests.helpers import run
 from tests.suite import assert_all_passed, run_suite
+from tests.test_services import EXAMPLE_TESTS
+from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("docker")]
 
@@ -173,3 +176,37 @@ def test_compose_file_and_docker_backend_pin_the_same_images(default_project: Pa
     for image in (f"postgres:{answers['postgres_version']}", f"redis:{answers['redis_version']}"):
         assert image in compose
         assert f'"{image}"' in config
+
+
+def test_every_proven_service_passes_on_the_docker_backend(
+    services_project: Path, services_python: Path, run_id: str
+) -> None:
+    before = volumes()
+
+    outcome = run_suite(services_python, services_project, docker_env(run_id), "-n", "2")
+
+    assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
+    for name in PROVEN_SERVICES:
+        assert f"  {name}: " in outcome.output
+    assert outcome.output.count(" via docker (") == len(PROVEN_SERVICES)
+    assert labelled_containers(run_id) == []
+    assert volumes() == before
+
+
+def test_every_proven_service_passes_against_its_compose_file(
+    services_project: Path, services_python: Path
+) -> None:
+    name = unique_project_name()
+    try:
+        env = compose_up(services_project, name)
+
+        outcome = run_suite(services_python, services_project, env, "-n", "2")
+
+        assert_all_passed(outcome)
+        assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
+        for service in PROVEN_SERVICES:
+            assert f"via url (TEST_{service.upper()}_URL" in outcome.output
+    finally:
+        compose_down(services_project, name)
+    assert compose_leftovers(name) == []

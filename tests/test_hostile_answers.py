@@ -86,3 +86,33 @@ def test_token_auth_is_refused_without_a_web_framework(tmp_path: Path) -> None:
         render(destination, web_framework="none", auth="jwt-rs256")
 
     assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+def test_mysql_flavor_refuses_anything_but_its_choices(tmp_path: Path, value: str) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match="Invalid choice"):
+        render(destination, services=["postgres", "redis", "mysql"], mysql_flavor=value)
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+def test_services_refuse_anything_but_their_choices(tmp_path: Path, value: str) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match="Invalid choice"):
+        render(destination, services=["postgres", "redis", value])
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize("value", ["postgres,redis", "{{ 7 * 7 }}", "$(id)"])
+def test_services_refuse_an_answer_that_is_not_a_list(tmp_path: Path, value: str) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises((ValueError, TypeError), match="list|Invalid choice"):
+        render(destination, services=value)
+
+    assert not destination.exists() or not any(destination.iterdir())

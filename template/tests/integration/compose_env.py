@@ -5,11 +5,11 @@
     eval "$(python tests/integration/compose_env.py)"
     IT_BACKEND=url pytest tests/integration
 
-It waits until both services report healthy (docker-compose 1.29 has no `up --wait`), asks
-compose which loopback ports it published, reads the test credentials from the postgres
-container's environment, and prints `export TEST_POSTGRES_URL=...` and
-`export TEST_REDIS_URL=...`. It uses `docker-compose` and falls back to `docker compose` (v2).
-Pass the same `-p`/`--project-name` as to `up` if you gave one (COMPOSE_PROJECT_NAME works too).
+It waits until every service of the file reports healthy (docker-compose 1.29 has no
+`up --wait`), asks compose which loopback ports it published, reads the test credentials from
+each container's environment, and prints one `export TEST_<SERVICE>_URL=...` per service.
+It uses `docker-compose` and falls back to `docker compose` (v2). Pass the same
+`-p`/`--project-name` as to `up` if you gave one (COMPOSE_PROJECT_NAME works too).
 Only the standard library is needed.
 """
 
@@ -28,7 +28,20 @@ from urllib.parse import quote
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_FILE = PROJECT_DIR / "docker-compose.test.yml"
-SERVICES = {"postgres": 5432, "redis": 6379}
+# The port each known service listens on inside its container.
+PORTS = {
+    "postgres": 5432,
+    "mysql": 3306,
+    "redis": 6379,
+    "rabbitmq": 5672,
+    "memcached": 11211,
+    "kafka": 9092,
+    "mongodb": 27017,
+    "opensearch": 9200,
+    "localstack": 4566,
+}
+# Kafka is reached on the port it advertises, which compose publishes unchanged.
+PUBLISHED = {"kafka": 29092}
 
 
 class ComposeError(RuntimeError):
@@ -64,6 +77,11 @@ class Compose:
         if project:
             self.base += ["-p", project]
 
+    def services(self) -> list[str]:
+        """The services of the file this script knows how to reach, in the file's order."""
+        declared = _run([*self.base, "config", "--services"]).split()
+        return [service for service in declared if service in PORTS]
+
     def container(self, service: str) -> str:
         container_id = _run([*self.base, "ps", "-q", service]).splitlines()
         if not container_id:
@@ -92,10 +110,10 @@ def health(container: str) -> str:
     return str((state.get("Health") or {}).get("Status", "none"))
 
 
-def wait_healthy(compose: Compose, timeout: float) -> None:
+def wait_healthy(compose: Compose, services: list[str], timeout: float) -> None:
     """Poll until every service is healthy (docker-compose 1.x has no `up --wait`)."""
     deadline = time.monotonic() + timeout
-    pending = dict.fromkeys(SERVICES, "starting")
+    pending = dict.fromkeys(services, "starting")
     while True:
         for service in list(pending):
             status = health(compose.container(service))
@@ -125,24 +143,56 @@ def container_env(container: str) -> dict[str, str]:
     return {key: value for key, _, value in pairs}
 
 
+def credentials(user: str, password: str) -> str:
+    """`user:password@` for a URL, each part quoted."""
+    return quote(user, safe="") + (":" + quote(password, safe="") if password else "") + "@"
+
+
+def url(service: str, env: dict[str, str], host: str, port: int) -> str:
+    """The TEST_<SERVICE>_URL of one service, from its container's environment and port."""
+    if service == "postgres":
+        user = env.get("POSTGRES_USER", "postgres")
+        database = env.get("POSTGRES_DB", user)
+        login = credentials(user, env.get("POSTGRES_PASSWORD", ""))
+        return f"postgresql://{login}{host}:{port}/{quote(database, safe='')}"
+    if service == "mysql":
+        # Root: the images grant their ordinary user one database, the suite makes more.
+        password = env.get("MARIADB_ROOT_PASSWORD") or env.get("MYSQL_ROOT_PASSWORD", "")
+        database = env.get("MARIADB_DATABASE") or env.get("MYSQL_DATABASE", "")
+        return f"mysql://{credentials('root', password)}{host}:{port}/{quote(database, safe='')}"
+    if service == "rabbitmq":
+        login = credentials(
+            env.get("RABBITMQ_DEFAULT_USER", "guest"), env.get("RABBITMQ_DEFAULT_PASS", "guest")
+        )
+        vhost = quote(env.get("RABBITMQ_DEFAULT_VHOST", "/"), safe="")
+        return f"amqp://{login}{host}:{port}/{vhost}"
+    if service == "mongodb":
+        login = credentials(
+            env.get("MONGO_INITDB_ROOT_USERNAME", ""), env.get("MONGO_INITDB_ROOT_PASSWORD", "")
+        )
+        database = quote(env.get("MONGO_INITDB_DATABASE", "test"), safe="")
+        return f"mongodb://{login if login != '@' else ''}{host}:{port}/{database}?authSource=admin"
+    if service == "redis":
+        return f"redis://{host}:{port}/0"
+    if service == "memcached":
+        return f"memcached://{host}:{port}"
+    if service == "kafka":
+        return f"kafka://{host}:{port}"
+    return f"http://{host}:{port}"  # opensearch, localstack
+
+
 def urls(file: Path = DEFAULT_FILE, project: str | None = None, wait: float = 60) -> dict[str, str]:
-    """TEST_POSTGRES_URL and TEST_REDIS_URL of the running compose services."""
+    """TEST_<SERVICE>_URL of every running compose service this script knows."""
     compose = Compose(file, project)
+    services = compose.services()
     if wait > 0:
-        wait_healthy(compose, wait)
-    env = container_env(compose.container("postgres"))
-    user = env.get("POSTGRES_USER", "postgres")
-    password = env.get("POSTGRES_PASSWORD", "")
-    database = env.get("POSTGRES_DB", user)
-    pg_host, pg_port = compose.port("postgres", SERVICES["postgres"])
-    redis_host, redis_port = compose.port("redis", SERVICES["redis"])
-    credentials = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
-    return {
-        "TEST_POSTGRES_URL": (
-            f"postgresql://{credentials}@{pg_host}:{pg_port}/{quote(database, safe='')}"
-        ),
-        "TEST_REDIS_URL": f"redis://{redis_host}:{redis_port}/0",
-    }
+        wait_healthy(compose, services, wait)
+    found = {}
+    for service in services:
+        host, port = compose.port(service, PUBLISHED.get(service, PORTS[service]))
+        env = container_env(compose.container(service))
+        found[f"TEST_{service.upper()}_URL"] = url(service, env, host, port)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

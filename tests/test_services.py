@@ -1,0 +1,167 @@
+"""The `services` question: one module per service, wired in, run where this machine can."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ALL_SERVICES, LINT_TOOLS, PROVEN_SERVICES
+from tests.helpers import cached_venv, render, rendered_files, run
+from tests.suite import assert_all_passed, leftovers, run_suite
+from tests.test_ci_files import WORKFLOW, check_schema, check_zizmor
+from tests.test_render import check_project
+from tests.test_suite_runs import DEFAULT_RENDER_TESTS
+
+# The fixture module of each service beyond PostgreSQL (database.py) and Redis (cache.py).
+FIXTURE_MODULES = {
+    "mysql": "mysql_database.py",
+    "rabbitmq": "rabbitmq_queues.py",
+    "memcached": "memcached_keys.py",
+    "kafka": "kafka_topics.py",
+    "mongodb": "mongodb_database.py",
+    "opensearch": "opensearch_indices.py",
+    "localstack": "s3_buckets.py",
+}
+EXAMPLE_MODULES = {name: f"test_{name}.py" for name in FIXTURE_MODULES} | {
+    "localstack": "test_s3.py"
+}
+# Example tests each proven service adds to the default render's.
+EXAMPLE_TESTS = {"mysql": 2, "rabbitmq": 2, "memcached": 2}
+RENDERED_ONLY = [name for name in ALL_SERVICES if name not in PROVEN_SERVICES]
+EXTRA = [name for name in ALL_SERVICES if name not in ("postgres", "redis")]
+
+
+def service_files(name: str) -> set[str]:
+    """The files a service brings into the render."""
+    return {
+        f"tests/integration/servers/{name}.py",
+        f"tests/integration/{FIXTURE_MODULES[name]}",
+        f"tests/integration/{EXAMPLE_MODULES[name]}",
+    }
+
+
+@pytest.mark.parametrize("name", EXTRA)
+def test_each_service_brings_its_modules_and_nothing_else(tmp_path: Path, name: str) -> None:
+    project = render(tmp_path / "project", services=["postgres", "redis", name])
+
+    files = {str(path) for path in rendered_files(project)}
+    assert service_files(name) <= files
+    for other in EXTRA:
+        if other != name:
+            assert not service_files(other) & files, f"{other}'s files came with {name}"
+    catalog = (project / "tests/integration/servers/catalog.py").read_text()
+    assert f"from .{name} import SERVICE as {name.upper()}" in catalog
+    compose = yaml.safe_load((project / "docker-compose.test.yml").read_text())
+    assert set(compose["services"]) == {"postgres", "redis", name}
+    (job,) = yaml.safe_load((project / WORKFLOW).read_text())["jobs"].values()
+    assert set(job["services"]) == {"postgres", "redis", name}
+    run_step = next(step for step in job["steps"] if "pytest" in str(step.get("run", "")))
+    assert f"TEST_{name.upper()}_URL" in run_step["env"]
+    check_project(project)
+
+
+def test_the_defaults_bring_postgres_and_redis_only(default_project: Path) -> None:
+    files = {str(path) for path in rendered_files(default_project)}
+
+    for name in EXTRA:
+        assert not service_files(name) & files
+    requirements = (default_project / "tests/integration/requirements.txt").read_text()
+    assert "testcontainers[postgres,redis]" in requirements
+
+
+@pytest.mark.parametrize(
+    ("services", "message"),
+    [
+        (["redis"], "Keep postgres and redis selected"),
+        (["postgres", "mysql"], "Keep postgres and redis selected"),
+        (["postgres", "redis", "cassandra"], "'cassandra' is not in"),
+    ],
+)
+def test_services_without_postgres_redis_or_unknown_are_refused(
+    tmp_path: Path, services: list[str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        render(tmp_path / "project", services=services)
+
+    assert not (tmp_path / "project").exists() or not any((tmp_path / "project").iterdir())
+
+
+@pytest.mark.parametrize(("flavor", "image"), [("mariadb", "mariadb:11.4"), ("mysql", "mysql:8.4")])
+def test_mysql_flavor_picks_the_image(tmp_path: Path, flavor: str, image: str) -> None:
+    project = render(tmp_path / "project", services=["postgres", "redis", "mysql"], mysql_flavor=flavor)
+
+    config = (project / "tests/integration/servers/config.py").read_text()
+    assert f'MYSQL_IMAGE = "{image}"' in config
+    assert f"${{IT_MYSQL_IMAGE:-{image}}}" in (project / "docker-compose.test.yml").read_text()
+
+
+@pytest.fixture(scope="module")
+def every_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template rendered with all nine services (workflow in url/services mode)."""
+    return render(tmp_path_factory.mktemp("all") / "project", services=ALL_SERVICES)
+
+
+@pytest.fixture(scope="module")
+def every_service_python(every_service: Path) -> Path:
+    """A virtual environment with the requirements of every service."""
+    return cached_venv(every_service / "tests/integration/requirements.txt", LINT_TOOLS)
+
+
+@pytest.mark.slow
+def test_every_service_together_lints_types_and_validates(
+    tmp_path: Path, every_service: Path, every_service_python: Path
+) -> None:
+    check_project(every_service)
+    typed = run(
+        [str(every_service_python), "-m", "mypy", "--no-incremental", "src", "tests"],
+        every_service,
+    )
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    check_schema("vendor.compose-spec", every_service / "docker-compose.test.yml")
+    check_schema("vendor.github-workflows", every_service / WORKFLOW)
+    check_zizmor(every_service / WORKFLOW)
+    testcontainers = render(
+        tmp_path / "testcontainers", services=ALL_SERVICES, ci="github-testcontainers"
+    )
+    check_schema("vendor.github-workflows", testcontainers / WORKFLOW)
+    check_zizmor(testcontainers / WORKFLOW)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", RENDERED_ONLY)
+def test_a_service_without_a_local_server_says_so_in_one_sentence(
+    tmp_path: Path, state_dir: Path, every_service_python: Path, name: str
+) -> None:
+    project = render(tmp_path / "project", services=["postgres", "redis", name])
+    env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}
+
+    result = run([str(every_service_python), "-m", "pytest", "tests/integration", "-q"], project, env)
+
+    assert result.returncode == 4, result.stdout + result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if f"No {name} server" in line]
+    assert f"{name} has no server that runs without Docker" in line
+    assert "IT_BACKEND=docker" in line
+    assert f"TEST_{name.upper()}_URL" in line
+    assert leftovers(state_dir) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+def test_proven_services_pass_on_the_local_backend(
+    services_project: Path, services_python: Path, state_dir: Path, workers: list[str]
+) -> None:
+    outcome = run_suite(
+        services_python,
+        services_project,
+        {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)},
+        *workers,
+    )
+
+    assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
+    for name in PROVEN_SERVICES:
+        assert re.search(rf"^  {name}: .* via local \(", outcome.output, re.MULTILINE), name
+    assert leftovers(state_dir) == []
