@@ -37,6 +37,19 @@ error() {
     exit 1
 }
 
+# PID 1 ignores the signals it has no handler for: until the server is exec'd, `docker stop`
+# (SIGTERM) ends the entrypoint, and the temporary server with it, instead of waiting for the
+# kill after the stop timeout.
+temp_pid=
+on_stop() {
+    if [[ -n $temp_pid ]]; then
+        kill -TERM "$temp_pid" 2>/dev/null
+        wait "$temp_pid"
+    fi
+    exit 143
+}
+trap on_stop TERM INT
+
 if [[ ${1:0:1} == '-' ]]; then
     set -- mariadbd "$@"
 fi
@@ -133,14 +146,11 @@ init_datadir() {
     "$@" --skip-networking --default-time-zone=SYSTEM --socket="$INIT_SOCKET" --wsrep_on=OFF \
         --expire-logs-days=0 --skip-log-bin --loose-innodb_buffer_pool_load_at_startup=0 \
         --loose-innodb_buffer_pool_dump_at_shutdown=0 &
-    local pid=$!
-    # PID 1 ignores SIGTERM unless it says otherwise: `docker stop` during initialisation
-    # stops the temporary server and exits at once.
-    trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 143' TERM INT
+    temp_pid=$!
     local i
     for ((i = 0; i < 600; i++)); do
         mariadb-admin --socket="$INIT_SOCKET" -uroot --silent ping >/dev/null 2>&1 && break
-        kill -0 "$pid" 2>/dev/null || error "the temporary server exited during start-up"
+        kill -0 "$temp_pid" 2>/dev/null || error "the temporary server exited during start-up"
         sleep 0.1
     done
     ((i < 600)) || error "the temporary server did not answer within 60 s"
@@ -208,9 +218,9 @@ init_datadir() {
     unset MYSQL_PWD
 
     log "Stopping temporary server"
-    kill -TERM "$pid"
-    wait "$pid" || error "the temporary server did not stop cleanly"
-    trap - TERM INT
+    kill -TERM "$temp_pid"
+    wait "$temp_pid" || error "the temporary server did not stop cleanly"
+    temp_pid=
     log "Temporary server stopped"
     log "MariaDB init process done. Ready for start up."
 }
