@@ -2,10 +2,11 @@
 
     .venv/bin/python scripts/benchmark.py [--quick] [--no-docker] [--reuse-cache]
 
-Renders the template's working tree (uncommitted changes included) with its defaults into
-build/bench/project, prepares a virtual environment with the rendered
-tests/integration/requirements.txt plus pytest-postgresql (cached in build/venvs like the
-template's own tests), then runs the measuring half of this script inside that environment. The
+Renders the template's working tree (uncommitted changes included) with its defaults plus every
+service this machine can run (MySQL/MariaDB, RabbitMQ, Memcached) into build/bench/project,
+prepares a virtual environment with the rendered tests/integration/requirements.txt plus
+pytest-postgresql (cached in build/venvs like the template's own tests), then runs the
+measuring half of this script inside that environment. The
 measuring half imports the rendered suite (servers, database, isolation) and times the real code,
 many runs in one process, and prints medians and p90 side by side with the targets of the README.
 
@@ -22,7 +23,12 @@ disabled or its image present, and Testcontainers would connect over loopback. O
 without a registry that has a /.dockerenv, export what .ci/run exports first:
 
     TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_CONNECTION_MODE=docker_host \\
-    TC_HOST=127.0.0.1 IT_POSTGRES_IMAGE=it-template/postgres:15 IT_REDIS_IMAGE=it-template/redis:7
+    TC_HOST=127.0.0.1 IT_POSTGRES_IMAGE=it-template/postgres:15 \\
+    IT_REDIS_IMAGE=it-template/redis:7 IT_MYSQL_IMAGE=it-template/mariadb:10.11 \\
+    IT_RABBITMQ_IMAGE=it-template/rabbitmq:3.10 IT_MEMCACHED_IMAGE=it-template/memcached:1.6
+
+The rows "<service> ready" start each service of the render alone, as the suite does, once per
+backend, so every service's start-up time is printed next to the others'.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "build" / "bench" / "project"
 TOKEN_VARIABLE = "IT_BENCH_TOKEN"
 RUN_LABEL = "it-template.run"  # the label the rendered docker backend puts on its containers
+# The services rendered for the benchmark: those whose servers this machine can run.
+SERVICES = ["postgres", "mysql", "redis", "rabbitmq", "memcached"]
 
 # Repetitions: (default, --quick).
 REPEAT = {
@@ -63,6 +71,8 @@ REPEAT = {
     "own_namespace": (20, 5),
     "docker_start": (5, 2),
     "docker_clone": (15, 5),
+    "service_start": (5, 2),
+    "docker_service_start": (3, 1),
 }
 WARM_UP = 50
 
@@ -147,9 +157,9 @@ def prepare() -> Path:
     shutil.rmtree(PROJECT, ignore_errors=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Dirty template changes included")
-        render(PROJECT)
+        render(PROJECT, services=SERVICES)
     progress(
-        f"rendered the defaults into {PROJECT.relative_to(ROOT)} in "
+        f"rendered the defaults with {', '.join(SERVICES)} into {PROJECT.relative_to(ROOT)} in "
         f"{time.monotonic() - began:.1f} s"
     )
     began = time.monotonic()
@@ -280,6 +290,7 @@ class Suite:
     """The rendered suite's modules, imported from the rendered project."""
 
     backends: ModuleType
+    catalog: ModuleType
     plugin: ModuleType
     postgres: ModuleType
     redis: ModuleType
@@ -361,6 +372,7 @@ def import_suite(project: Path) -> Suite:
 
     return Suite(
         backends=load("servers.backends"),
+        catalog=load("servers.catalog"),
         plugin=load("servers.plugin"),
         postgres=load("servers.postgres"),
         redis=load("servers.redis"),
@@ -423,6 +435,30 @@ def measure_cold_start(bench: Bench, kind: str, backend: str) -> dict[str, Any]:
     bench.rows.append(Row(f"{name}: stop both", stops, "s"))
     run, servers, _ = bench.start(kind)
     return {"run": run, "servers": servers}
+
+
+def measure_service_ready(bench: Bench, kind: str, backend: str) -> None:
+    """Each service of the render started alone with `backend`, as the suite starts it."""
+    name = "local" if kind == "l" else "docker"
+    chosen = bench.suite.backends.BACKENDS[backend]()
+    count = bench.times("service_start" if kind == "l" else "docker_service_start")
+    for service in bench.suite.catalog.SERVICES:
+        ready: list[float] = []
+        for index in range(count + 1):  # the first start warms caches and is not counted
+            progress(f"{name}: {service.name} start {index + 1}/{count + 1}")
+            run = bench.new_run(kind)
+            bench.live[run.id] = run
+            servers = run.join(
+                lambda run, service=service: {service.name: chosen.start(service, run.dir, run.id)},
+                owner_stops=True,
+            )
+            if index:
+                ready.append(servers[service.name].ready_seconds)
+            bench.header[f"{name} {service.name}"] = (
+                f"{servers[service.name].version} ({servers[service.name].source})"
+            )
+            bench.stop(run)
+        bench.rows.append(Row(f"{name}: {service.name} alone, ready", ready, "s"))
 
 
 def measure_clone(bench: Bench, url: str, name: str, label: str, count: int) -> None:
@@ -667,12 +703,12 @@ def docker_blocker(bench: Bench) -> str | None:
         except Exception:
             return False
 
-    for service in (bench.suite.postgres.SERVICE, bench.suite.redis.SERVICE):
+    for service in bench.suite.catalog.SERVICES:
         image = os.environ.get(service.image_variable, "").strip() or service.default_image
         if not present(image):
             return (
                 f"image {image} is neither present nor pullable: set {service.image_variable} "
-                "(scripts/build-images.sh builds it-template/postgres:15, it-template/redis:7)"
+                "(scripts/build-images.sh builds the it-template/* images)"
             )
     if not testcontainers_config.ryuk_disabled and not present(testcontainers_config.ryuk_image):
         return (
@@ -772,7 +808,11 @@ def measure(args: argparse.Namespace) -> int:
     suite = import_suite(Path(args.measure))
     bench = Bench(suite=suite, token=os.environ.get(TOKEN_VARIABLE, "bench"), quick=args.quick)
     bench.load_at_start = load_average()
+    # The cold-start rows keep measuring PostgreSQL + Redis together, as in earlier reports;
+    # every service alone has rows of its own.
+    setattr(suite.plugin, "SERVICES", (suite.postgres.SERVICE, suite.redis.SERVICE))  # noqa: B010
     try:
+        measure_service_ready(bench, "l", "local")
         local = measure_cold_start(bench, "l", "local")
         url = local["servers"]["postgres"].url
         progress("building the template database")
@@ -792,6 +832,7 @@ def measure(args: argparse.Namespace) -> int:
             if blocker:
                 bench.notes.append(f"docker rows skipped: {blocker}")
             else:
+                measure_service_ready(bench, "d", "docker")
                 docker = measure_cold_start(bench, "d", "docker")
                 url = docker["servers"]["postgres"].url
                 suite.database.build_template(url)
