@@ -40,8 +40,6 @@ PORTS = {
     "opensearch": 9200,
     "localstack": 4566,
 }
-# Kafka is reached on the port it advertises, which compose publishes unchanged.
-PUBLISHED = {"kafka": 29092}
 
 
 class ComposeError(RuntimeError):
@@ -168,15 +166,17 @@ def url(service: str, env: dict[str, str], host: str, port: int) -> str:
         return f"amqp://{login}{host}:{port}/{vhost}"
     if service == "mongodb":
         login = credentials(
-            env.get("MONGO_INITDB_ROOT_USERNAME", ""), env.get("MONGO_INITDB_ROOT_PASSWORD", "")
+            env.get("MONGO_INITDB_ROOT_USERNAME", "test"),
+            env.get("MONGO_INITDB_ROOT_PASSWORD", "test"),
         )
         database = quote(env.get("MONGO_INITDB_DATABASE", "test"), safe="")
-        return f"mongodb://{login if login != '@' else ''}{host}:{port}/{database}?authSource=admin"
+        return f"mongodb://{login}{host}:{port}/{database}?authSource=admin"
     if service == "redis":
         return f"redis://{host}:{port}/0"
     if service == "memcached":
         return f"memcached://{host}:{port}"
     if service == "kafka":
+        # The port Kafka advertises; published unchanged (IT_KAFKA_PORT, default 29092).
         return f"kafka://{host}:{port}"
     return f"http://{host}:{port}"  # opensearch, localstack
 
@@ -189,7 +189,7 @@ def urls(file: Path = DEFAULT_FILE, project: str | None = None, wait: float = 60
         wait_healthy(compose, services, wait)
     found = {}
     for service in services:
-        host, port = compose.port(service, PUBLISHED.get(service, PORTS[service]))
+        host, port = compose.port(service, PORTS[service])
         env = container_env(compose.container(service))
         found[f"TEST_{service.upper()}_URL"] = url(service, env, host, port)
     return found
