@@ -90,7 +90,8 @@ class LocalBackend(Backend):
                 stop_process(process.pid, None, command.stop_signal)
                 process.wait()
                 last_lines = tail(log)
-                if "already in use" in last_lines and attempt < 2:
+                port_taken = "already in use" in last_lines or "eaddrinuse" in last_lines
+                if port_taken and attempt < 2:
                     shutil.rmtree(workdir, ignore_errors=True)
                     continue
                 if isinstance(error, ServiceUnavailable):
