@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import LINT_TOOLS
+from tests.conftest import LINT_TOOLS, PROVEN_SERVICES
 from tests.helpers import cached_venv, render, run
 from tests.suite import assert_all_passed, run_suite
 from tests.test_render import check_project
+from tests.test_services import EXAMPLE_TESTS
 from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
 # The example tests each auth choice renders (the JWT cases differ; `none` has no tokens), the
@@ -21,9 +22,10 @@ TESTS_WITHOUT_A_WEB_FRAMEWORK = 48
 
 def expected_tests(answers: dict[str, Any]) -> int:
     """How many example tests a render with `answers` has."""
+    services = sum(EXAMPLE_TESTS.get(name, 0) for name in answers.get("services", []))
     if answers.get("web_framework") == "none":
-        return TESTS_WITHOUT_A_WEB_FRAMEWORK
-    return TESTS_BY_AUTH[answers.get("auth", "jwt-hs256")]
+        return TESTS_WITHOUT_A_WEB_FRAMEWORK + services
+    return TESTS_BY_AUTH[answers.get("auth", "jwt-hs256")] + services
 
 
 pytestmark = pytest.mark.slow
@@ -49,13 +51,24 @@ COMBINATIONS: list[dict[str, Any]] = [
     {"web_framework": "flask", "auth": "jwt-rs256", "http_client": "httpx"},
     {"web_framework": "flask", "auth": "none", "isolation": "truncate"},
     {"web_framework": "flask", "isolation": "database"},
+    {
+        "services": PROVEN_SERVICES,
+        "mysql_flavor": "mysql",
+        "web_framework": "flask",
+        "isolation": "truncate",
+    },
     {"web_framework": "none", "http_client": "httpx", "isolation": "schema"},
     {"web_framework": "none", "isolation": "delete"},
 ]
 
 
 @pytest.mark.parametrize(
-    "answers", COMBINATIONS, ids=["-".join(map(str, c.values())) for c in COMBINATIONS]
+    "answers",
+    COMBINATIONS,
+    ids=[
+        "-".join("+".join(v) if isinstance(v, list) else str(v) for v in c.values())
+        for c in COMBINATIONS
+    ],
 )
 def test_combination_renders_lints_types_and_passes(
     tmp_path: Path, state_dir: Path, answers: dict[str, Any]

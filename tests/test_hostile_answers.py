@@ -112,7 +112,7 @@ def test_services_refuse_anything_but_their_choices(tmp_path: Path, value: str) 
 def test_services_refuse_an_answer_that_is_not_a_list(tmp_path: Path, value: str) -> None:
     destination = tmp_path / "project"
 
-    with pytest.raises((ValueError, TypeError), match="list|Invalid choice"):
+    with pytest.raises((ValueError, TypeError), match=r"list|Invalid choice"):
         render(destination, services=value)
 
     assert not destination.exists() or not any(destination.iterdir())

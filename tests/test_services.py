@@ -91,7 +91,9 @@ def test_services_without_postgres_redis_or_unknown_are_refused(
 
 @pytest.mark.parametrize(("flavor", "image"), [("mariadb", "mariadb:11.4"), ("mysql", "mysql:8.4")])
 def test_mysql_flavor_picks_the_image(tmp_path: Path, flavor: str, image: str) -> None:
-    project = render(tmp_path / "project", services=["postgres", "redis", "mysql"], mysql_flavor=flavor)
+    project = render(
+        tmp_path / "project", services=["postgres", "redis", "mysql"], mysql_flavor=flavor
+    )
 
     config = (project / "tests/integration/servers/config.py").read_text()
     assert f'MYSQL_IMAGE = "{image}"' in config
@@ -138,7 +140,9 @@ def test_a_service_without_a_local_server_says_so_in_one_sentence(
     project = render(tmp_path / "project", services=["postgres", "redis", name])
     env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}
 
-    result = run([str(every_service_python), "-m", "pytest", "tests/integration", "-q"], project, env)
+    result = run(
+        [str(every_service_python), "-m", "pytest", "tests/integration", "-q"], project, env
+    )
 
     assert result.returncode == 4, result.stdout + result.stderr
     (line,) = [line for line in result.stderr.splitlines() if f"No {name} server" in line]
