@@ -15,6 +15,8 @@ from tests.helpers import cached_venv, render
 from tests.suite import processes_mentioning
 
 LINT_TOOLS = ["mypy>=1.13,<3", "types-requests", "types-docker"]
+# Existing projects the adoption tests render into: their tests are theirs, not ours.
+collect_ignore = ["projects"]
 
 
 @pytest.hookimpl(wrapper=True)
