@@ -1,7 +1,14 @@
 """Adopting the suite into an existing project: nothing of the project changes, its code is wired.
 
-tests/projects/billing is a small FastAPI + SQLAlchemy 2 service with its own pyproject.toml,
-tests and settings (a JWT secret from the environment, only `sub` and `exp` in tokens).
+tests/projects/ holds two small existing services, each with its own pyproject.toml:
+- billing: FastAPI, an app factory, a declarative base, a `get_session` dependency, an HS256
+  secret the app reads from BILLING_JWT_SECRET on first use, tokens with only `sub` and `exp`;
+- notes: Flask, views that call `db.get_session()` and `auth.current_author(session)` through
+  their modules, a `MetaData` object, a secret read at import into `settings.jwt_secret`, tokens
+  with `uid`, `aud` and `exp`, ruff at line length 88.
+tests/projects/wiring/ holds what each team would write next with the rendered fixtures: tests
+of their endpoints, which prove the wiring end to end (the app accepts make_token's tokens, and
+the app, `db_session` and a factory on `BaseFactory` share one transaction).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from tests.helpers import ROOT, cached_venv, render, rendered_files, run
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_render import check_project
 
-BILLING = ROOT / "tests" / "projects" / "billing"
+PROJECTS = ROOT / "tests" / "projects"
 BILLING_ANSWERS: dict[str, Any] = {
     "project_name": "Billing",
     "package_name": "billing",
@@ -30,65 +37,26 @@ BILLING_ANSWERS: dict[str, Any] = {
     "current_user_dependency": "billing.auth:get_current_user",
     "jwt_key": "BILLING_JWT_SECRET",
 }
-# Counted by hand: test_project_database (3 + one per table: 3), test_project_app (2),
-# test_project_auth (6), test_cache_isolation (3), test_safety (8), and WIRING_TEST (3).
-BILLING_TESTS = 3 + 3 + 2 + 6 + 3 + 8 + 3
-# What the project's team would write next: tests of their endpoints with the rendered fixtures.
-# They prove the wiring end to end: the app checks make_token's tokens with the secret the suite
-# set, and the app, db_session and a factory built on BaseFactory share one transaction.
-WIRING_TEST = """\
-# factory-boy's declarations carry no type hints.
-# mypy: allow-untyped-calls
-from __future__ import annotations
-
-from factory.declarations import Sequence
-from fastapi.testclient import TestClient
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from billing.models import Customer, Invoice
-
-from .auth import AsUser, TokenFactory
-from .factories import BaseFactory
-
-
-class CustomerFactory(BaseFactory):
-    class Meta:
-        model = Customer
-
-    email = Sequence(lambda n: f"customer{n}@example.test")
-
-
-def test_a_minted_token_signs_a_customer_in(client: TestClient, make_token: TokenFactory) -> None:
-    customer = CustomerFactory.create()
-
-    response = client.get("/me", headers={"Authorization": f"Bearer {make_token(customer.id)}"})
-
-    assert response.status_code == 200
-    assert response.json() == {"email": customer.email}
-
-
-def test_a_token_of_an_unknown_customer_is_refused(
-    client: TestClient, make_token: TokenFactory
-) -> None:
-    response = client.get("/me", headers={"Authorization": f"Bearer {make_token(2_000_000)}"})
-
-    assert response.status_code == 401
-
-
-def test_an_invoice_is_written_through_the_test_session(
-    as_user: AsUser, db_session: Session
-) -> None:
-    customer = CustomerFactory.create()
-
-    response = as_user(customer).post(
-        "/invoices", json=[{"description": "Hosting", "amount_cents": 1_250}]
-    )
-
-    assert response.status_code == 201
-    assert response.json()["total_cents"] == 1_250
-    assert db_session.scalar(select(func.count()).select_from(Invoice)) == 1
-"""
+NOTES_ANSWERS: dict[str, Any] = {
+    "project_name": "Notes",
+    "package_name": "notes",
+    "example_app": False,
+    "web_framework": "flask",
+    "app_factory": "notes.app:create_app",
+    "models_metadata": "notes.models:metadata",
+    "session_dependency": "notes.db:get_session",
+    "current_user_dependency": "notes.auth:current_author",
+    "jwt_key": "notes.settings:settings.jwt_secret",
+    "jwt_subject_claim": "uid",
+    "jwt_extra_claims": "aud=notes",
+}
+# Counted by hand: test_project_database (3, plus one per table: 3), test_project_app (2),
+# test_project_auth (FastAPI 6, Flask 4), test_cache_isolation (3), test_safety (8), and the
+# wiring tests (3).
+ADOPTIONS = {
+    "billing": (BILLING_ANSWERS, 3 + 3 + 2 + 6 + 3 + 8 + 3),
+    "notes": (NOTES_ANSWERS, 3 + 3 + 2 + 4 + 3 + 8 + 3),
+}
 EXAMPLE_ONLY = ["builders.py", "test_factories.py", "test_isolation.py", "test_users_api.py"]
 
 
@@ -100,9 +68,9 @@ def snapshot(project: Path) -> dict[str, str]:
     }
 
 
-def existing_project(tmp_path: Path) -> Path:
-    """A copy of the billing project, committed in a git repository of its own."""
-    project = Path(shutil.copytree(BILLING, tmp_path / "billing"))
+def existing_project(tmp_path: Path, name: str = "billing") -> Path:
+    """A copy of project `name`, committed in a git repository of its own."""
+    project = Path(shutil.copytree(PROJECTS / name, tmp_path / name))
     for command in (
         ["git", "init", "-q", "-b", "main"],
         ["git", "add", "-A"],
@@ -172,14 +140,17 @@ def test_the_suite_is_wired_into_the_project_code(adopted: tuple[Path, dict[str,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+@pytest.mark.parametrize("name", ADOPTIONS)
 def test_the_adopted_suite_lints_types_and_passes(
-    tmp_path: Path, state_dir: Path, workers: list[str]
+    tmp_path: Path, state_dir: Path, name: str, workers: list[str]
 ) -> None:
-    project = existing_project(tmp_path)
-    render(project, **BILLING_ANSWERS)
-    (project / "tests" / "integration" / "test_billing.py").write_text(WIRING_TEST)
+    answers, expected = ADOPTIONS[name]
+    project = existing_project(tmp_path, name)
+    render(project, **answers)
+    suite = project / "tests" / "integration"
+    shutil.copy(PROJECTS / "wiring" / f"test_{name}.py", suite / f"test_{name}.py")
     check_project(project)
-    python = cached_venv(project / "tests" / "integration" / "requirements.txt", LINT_TOOLS)
+    python = cached_venv(suite / "requirements.txt", LINT_TOOLS)
 
     typed = run([str(python), "-m", "mypy", "--no-incremental", "src", "tests"], project)
     outcome = run_suite(
@@ -188,7 +159,7 @@ def test_the_adopted_suite_lints_types_and_passes(
 
     assert typed.returncode == 0, typed.stdout + typed.stderr
     assert_all_passed(outcome)
-    assert outcome.passed == BILLING_TESTS
+    assert outcome.passed == expected
     assert leftovers(state_dir) == []
 
 
@@ -203,6 +174,7 @@ def test_the_adopted_suite_lints_types_and_passes(
         {"jwt_key": "billing.settings:settings.jwt_secret", "jwt_subject_claim": "uid"},
         {"jwt_extra_claims": "aud=billing,iss=https://auth.example.test", "python_version": "3.10"},
         {"app_factory": "billing.main:app", "models_metadata": "billing.db:metadata"},
+        {"web_framework": "flask", "jwt_key": "billing.config:settings.secret", "auth": "jwt-hs256"},
     ],
     ids=lambda answers: "-".join(map(str, answers.values())),
 )
