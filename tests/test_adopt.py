@@ -19,12 +19,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 
 from tests.conftest import LINT_TOOLS
 from tests.helpers import ROOT, cached_venv, render, rendered_files, run
 from tests.suite import assert_all_passed, leftovers, run_suite
+from tests.test_migrations import append, commit, release
 from tests.test_render import check_project
+from tests.test_update import snapshot_of_template
 
 PROJECTS = ROOT / "tests" / "projects"
 BILLING_ANSWERS: dict[str, Any] = {
@@ -138,6 +141,45 @@ def test_the_suite_is_wired_into_the_project_code(adopted: tuple[Path, dict[str,
     assert 'KEY_VARIABLE = "BILLING_JWT_SECRET"' in auth
 
 
+def test_an_adopted_project_updates_with_its_own_answers_file(tmp_path: Path) -> None:
+    template = snapshot_of_template(tmp_path / "template")
+    release(template, "v0.1.0")
+    project = existing_project(tmp_path)
+    answers_file = ".copier-answers.integration.yml"
+    copier.run_copy(
+        str(template),
+        project,
+        data=BILLING_ANSWERS,
+        answers_file=answers_file,
+        vcs_ref="v0.1.0",
+        defaults=True,
+        quiet=True,
+    )
+    (project / "tests" / "integration" / "test_cache_isolation.py").unlink()
+    commit(project, "adopt the integration suite, without an example we do not need")
+    before = snapshot(project)
+    append(template / "template" / "tests" / "integration" / "isolation.py", "\nV0_1_1 = True\n")
+    release(template, "v0.1.1")
+
+    copier.run_update(
+        project,
+        answers_file=answers_file,
+        vcs_ref="v0.1.1",
+        defaults=True,
+        overwrite=True,
+        conflict="inline",
+        quiet=True,
+    )
+
+    after = snapshot(project)
+    changed = {path for path in before if after.get(path) != before[path]}
+    assert changed == {answers_file, "tests/integration/isolation.py"}
+    assert "V0_1_1 = True" in (project / "tests" / "integration" / "isolation.py").read_text()
+    assert not (project / "tests" / "integration" / "test_cache_isolation.py").exists()
+    assert not (project / ".copier-answers.yml").exists()
+    assert "app_factory: billing.main:create_app" in (project / answers_file).read_text()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 @pytest.mark.parametrize("name", ADOPTIONS)
@@ -174,7 +216,7 @@ def test_the_adopted_suite_lints_types_and_passes(
         {"jwt_key": "billing.settings:settings.jwt_secret", "jwt_subject_claim": "uid"},
         {"jwt_extra_claims": "aud=billing,iss=https://auth.example.test", "python_version": "3.10"},
         {"app_factory": "billing.main:app", "models_metadata": "billing.db:metadata"},
-        {"web_framework": "flask", "jwt_key": "billing.config:settings.secret", "auth": "jwt-hs256"},
+        {"web_framework": "flask", "jwt_key": "billing.config:settings.secret"},
     ],
     ids=lambda answers: "-".join(map(str, answers.values())),
 )
