@@ -30,6 +30,8 @@ ALL_SERVICES = [
     "localstack",
 ]
 PROVEN_SERVICES = ["postgres", "mysql", "redis", "rabbitmq", "memcached"]
+# Existing projects the adoption tests render into: their tests are theirs, not ours.
+collect_ignore = ["projects"]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -28,7 +28,18 @@ FREE_TEXT = {
     "project_name": "Type 2-64 characters",
     "package_name": "Type a lower-case Python identifier",
     "redis_version": "Type a Redis version",
+    "app_factory": "Type an import path as module:attribute",
+    "models_metadata": "Type an import path as module:attribute",
+    "session_dependency": "Type an import path as module:attribute",
+    "current_user_dependency": "Type an import path as module:attribute",
+    "jwt_key": "Type an environment variable",
+    "jwt_subject_claim": "Type a claim name",
 }
+# Asked only with example_app=false (their validators also run on answers given with --data).
+ADOPTION = {"app_factory", "models_metadata", "session_dependency", "current_user_dependency"}
+ADOPTION |= {"jwt_key", "jwt_subject_claim", "jwt_extra_claims"}
+# Free text where an empty answer is valid (no extra claims): every other hostile value is refused.
+OPTIONAL_TEXT = {"jwt_extra_claims": "Type name=value pairs"}
 CHOICES = [
     "python_version",
     "postgres_version",
@@ -47,8 +58,27 @@ def test_free_text_questions_refuse_hostile_answers(
 ) -> None:
     destination = tmp_path / "project"
 
+    adopting = {"example_app": False} if question in ADOPTION else {}
+
     with pytest.raises(ValueError, match=FREE_TEXT[question]):
-        render(destination, **{question: value})
+        render(destination, **adopting, **{question: value})
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [value for name, value in HOSTILE.items() if name != "empty"],
+    ids=[name for name in HOSTILE if name != "empty"],
+)
+@pytest.mark.parametrize("question", OPTIONAL_TEXT)
+def test_optional_text_questions_refuse_hostile_answers(
+    tmp_path: Path, question: str, value: str
+) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match=OPTIONAL_TEXT[question]):
+        render(destination, example_app=False, **{question: value})
 
     assert not destination.exists() or not any(destination.iterdir())
 

@@ -149,8 +149,10 @@ def test_update_keeps_user_edits_merges_template_changes_and_migrates_a_rename(
     commit(project, "our changes")
     # The template: the same files and others changed, one example renamed by a migration.
     tsuite = template / "template" / SUITE
-    append(tsuite / "factories.py.jinja", "\nTEMPLATE_V2 = True\n")
-    replace_line(tsuite / "http_mocks.py.jinja", 1, TEMPLATE_MOCKS_DOC)
+    append(tsuite / "{% if example_app %}factories.py{% endif %}.jinja", "\nTEMPLATE_V2 = True\n")
+    replace_line(
+        tsuite / "{% if example_app %}http_mocks.py{% endif %}.jinja", 1, TEMPLATE_MOCKS_DOC
+    )
     replace_line(tsuite / "isolation.py", 1, TEMPLATE_ISOLATION_DOC)
     replace_line(tsuite / "README.md.jinja", 0, "# Integration tests of {{ project_name }} (v0.2)")
     add_rename(
@@ -158,7 +160,7 @@ def test_update_keeps_user_edits_merges_template_changes_and_migrates_a_rename(
         "v0.2.0",
         "tests/integration/test_profile_cache.py",
         "tests/integration/test_cache_profile.py",
-        "tests/integration/{% if web_framework == 'fastapi' %}"
+        "tests/integration/{% if example_app and web_framework == 'fastapi' %}"
         "test_profile_cache.py{% endif %}.jinja",
     )
     release(template, "v0.2.0")

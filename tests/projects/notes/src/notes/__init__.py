@@ -1,0 +1,1 @@
+"""Notes: notebooks and the notes in them."""
