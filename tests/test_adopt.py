@@ -22,11 +22,12 @@ from typing import Any
 import copier
 import pytest
 
-from tests.conftest import LINT_TOOLS
+from tests.conftest import LINT_TOOLS, PROVEN_SERVICES
 from tests.helpers import ROOT, cached_venv, render, rendered_files, run
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_migrations import append, commit, release
 from tests.test_render import check_project
+from tests.test_services import EXAMPLE_TESTS
 from tests.test_update import snapshot_of_template
 
 PROJECTS = ROOT / "tests" / "projects"
@@ -62,6 +63,12 @@ ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
     "billing": ("billing", BILLING_ANSWERS, 3 + 3 + 2 + 6 + 3 + 8 + 3),
     "notes": ("notes", NOTES_ANSWERS, 3 + 3 + 2 + 4 + 3 + 8 + 3),
     "billing-models-only": ("billing", {**BILLING_ANSWERS, "web_framework": "none"}, 3 + 3 + 3 + 8),
+    # Every service this machine can run, each with its example tests (EXAMPLE_TESTS).
+    "notes-with-services": (
+        "notes",
+        {**NOTES_ANSWERS, "services": PROVEN_SERVICES},
+        3 + 3 + 2 + 4 + 3 + 8 + 3 + sum(EXAMPLE_TESTS.values()),
+    ),
 }
 EXAMPLE_ONLY = ["builders.py", "test_factories.py", "test_isolation.py", "test_users_api.py"]
 
@@ -183,6 +190,15 @@ def test_an_adopted_project_updates_with_its_own_answers_file(tmp_path: Path) ->
     assert "app_factory: billing.main:create_app" in (project / answers_file).read_text()
 
 
+def merge_mypy_overrides(project: Path) -> None:
+    """Do what the snippet asks for mypy: append its overrides to the project's pyproject.toml."""
+    snippet = (project / "tests/integration/pyproject-snippet.toml").read_text()
+    overrides = snippet.partition("[[tool.mypy.overrides]]")
+    if overrides[1]:
+        with (project / "pyproject.toml").open("a") as pyproject:
+            pyproject.write("\n" + overrides[1] + overrides[2])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 @pytest.mark.parametrize("adoption", ADOPTIONS)
@@ -196,6 +212,7 @@ def test_the_adopted_suite_lints_types_and_passes(
     if answers.get("web_framework") != "none":
         shutil.copy(PROJECTS / "wiring" / f"test_{name}.py", suite / f"test_{name}.py")
     check_project(project)
+    merge_mypy_overrides(project)
     python = cached_venv(suite / "requirements.txt", LINT_TOOLS)
 
     # The suite and what it imports of the project (the suite's requirements stand in for the
