@@ -17,8 +17,8 @@ start includes initdb. Every server and container it starts is stopped again, al
 SIGTERM, and the private directory is removed.
 
 Docker rows run when a daemon answers and Testcontainers can work on this machine: the service
-images are present (set IT_POSTGRES_IMAGE / IT_REDIS_IMAGE; scripts/build-images.sh builds
-it-template/postgres:15 and it-template/redis:7 where no registry is reachable), Ryuk is either
+images are present (set IT_<SERVICE>_IMAGE; scripts/build-images.sh builds the it-template/*
+images below where no registry is reachable), Ryuk is either
 disabled or its image present, and Testcontainers would connect over loopback. On a machine
 without a registry that has a /.dockerenv, export what .ci/run exports first:
 

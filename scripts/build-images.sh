@@ -13,9 +13,8 @@
 #      list: the list is kept in the base image's it-template.base-packages label, so adding
 #      a package rebuilds an older base by itself);
 #   2. docker import it as the base image;
-#   3. docker build (legacy builder) images/postgres, images/redis and scripts/images/mariadb,
-#      scripts/images/rabbitmq, scripts/images/memcached FROM that base (an image directory
-#      is looked up under images/ first, then under scripts/images/).
+#   3. docker build (legacy builder) images/postgres, images/redis, images/mariadb,
+#      images/rabbitmq and images/memcached FROM that base.
 #
 # Idempotent: an up-to-date base image skips steps 1-2, and docker's layer cache makes step 3
 # cheap. Needs root, debootstrap and a running engine (scripts/docker-engine.sh start).
@@ -83,16 +82,10 @@ BASE_PACKAGES="postgresql-$PG_MAJOR,postgresql-client-$PG_MAJOR,redis-server,red
 BASE_PACKAGES+=",mariadb-server,mariadb-client,rabbitmq-server,memcached,ca-certificates"
 BASE_LABEL=it-template.base-packages
 
-# The service images' build contexts: images/NAME in the repository, else scripts/images/NAME.
+# The service images' build contexts: images/NAME in the repository.
 image_dir() {
-    local d
-    for d in "$HERE/images/$1" "$HERE/scripts/images/$1"; do
-        [[ -f $d/Dockerfile ]] && {
-            printf '%s\n' "$d"
-            return 0
-        }
-    done
-    die "no Dockerfile for $1 in $HERE/images/$1 or $HERE/scripts/images/$1"
+    [[ -f $HERE/images/$1/Dockerfile ]] || die "no Dockerfile for $1 in $HERE/images/$1"
+    printf '%s\n' "$HERE/images/$1"
 }
 
 # Package configuration inside debootstrap's chroot must not leave daemons behind (debootstrap

@@ -75,12 +75,14 @@ def assert_all_passed(outcome: Outcome) -> None:
 
 
 def processes_mentioning(text: str) -> list[int]:
-    """Pids of the processes whose command line contains `text`."""
+    """Pids of the processes whose command line contains `text` or that run in a directory
+    whose path contains it (a server such as memcached names no path on its command line)."""
     pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if text.encode() in cmdline.read_bytes():
-                pids.append(int(cmdline.parent.name))
+            named = text.encode() in (proc / "cmdline").read_bytes()
+            if named or text in os.readlink(proc / "cwd"):
+                pids.append(int(proc.name))
         except OSError:
             continue
     return [pid for pid in pids if pid != os.getpid()]

@@ -10,7 +10,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -132,9 +132,15 @@ class DockerBackend(Backend):
         # still use (testcontainers-python #567). There, the run's last user removes it instead.
         in_worker = bool(os.environ.get("PYTEST_XDIST_WORKER"))
         try:
-            with ryuk_switched_off() if in_worker else nullcontext():
+            with ryuk_switched_off() if in_worker else ryuk_started():
                 container.start()
-        except Exception as error:
+        except BaseException as error:
+            # A start that failed after the container was made (a wait that timed out, Ctrl-C)
+            # would leave it running: testcontainers removes it only in `with` blocks.
+            with suppress(Exception):
+                container.stop()
+            if not isinstance(error, Exception):
+                raise
             reason = str(error).splitlines()[0][:300]
             raise ServiceUnavailable(
                 f"the container {image} did not start ({reason}); set {service.image_variable} "
@@ -173,6 +179,22 @@ def ryuk_switched_off() -> Iterator[None]:
             yield
         finally:
             testcontainers_config.ryuk_disabled = before
+
+
+@contextmanager
+def ryuk_started() -> Iterator[None]:
+    """Make sure the session's Ryuk runs before a container starts.
+
+    Services start in threads, and testcontainers creates Ryuk on first use without a lock: two
+    threads would both try to create it (testcontainers-python #746).
+    """
+    from testcontainers.core.config import testcontainers_config
+    from testcontainers.core.container import Reaper
+
+    if not testcontainers_config.ryuk_disabled:
+        with RYUK_SWITCH:
+            Reaper.get_instance()
+    yield
 
 
 def docker_client() -> Any:
