@@ -146,3 +146,16 @@ def test_services_refuse_an_answer_that_is_not_a_list(tmp_path: Path, value: str
         render(destination, services=value)
 
     assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+def test_example_app_turns_any_answer_into_a_boolean(tmp_path: Path, value: str) -> None:
+    project = render(tmp_path / "project", example_app=value)
+
+    answers = (project / ".copier-answers.yml").read_text()
+    assert f"example_app: {'true' if value else 'false'}" in answers
+    if value:
+        assert (project / "src" / "order_service" / "models.py").is_file()
+    for path in project.rglob("*"):
+        if path.is_file() and len(value) > 3:
+            assert value not in path.read_text(errors="replace"), path
