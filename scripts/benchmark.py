@@ -327,12 +327,14 @@ class Bench:
             self.docker_runs.add(run.id)
         return run
 
-    def start(self, kind: str) -> tuple[Any, dict[str, Any], float]:
-        """Start PostgreSQL and Redis as the plugin does; return the run, servers, seconds."""
+    def start(self, kind: str, services: tuple[Any, ...] = ()) -> tuple[Any, dict[str, Any], float]:
+        """Start `services` (default PostgreSQL and Redis, as in earlier reports) as the plugin
+        does; return the run, servers, seconds."""
+        services = services or (self.suite.postgres.SERVICE, self.suite.redis.SERVICE)
         run = self.new_run(kind)
         began = time.perf_counter()
         self.live[run.id] = run
-        servers = run.join(self.suite.plugin.start_all, owner_stops=True)
+        servers = run.join(lambda run: self.suite.plugin.start_all(run, services), owner_stops=True)
         return run, servers, time.perf_counter() - began
 
     def stop(self, run: Any) -> float:
@@ -439,24 +441,18 @@ def measure_cold_start(bench: Bench, kind: str, backend: str) -> dict[str, Any]:
 
 def measure_service_ready(bench: Bench, kind: str, backend: str) -> None:
     """Each service of the render started alone with `backend`, as the suite starts it."""
+    os.environ["IT_BACKEND"] = backend
     name = "local" if kind == "l" else "docker"
-    chosen = bench.suite.backends.BACKENDS[backend]()
     count = bench.times("service_start" if kind == "l" else "docker_service_start")
     for service in bench.suite.catalog.SERVICES:
         ready: list[float] = []
         for index in range(count + 1):  # the first start warms caches and is not counted
             progress(f"{name}: {service.name} start {index + 1}/{count + 1}")
-            run = bench.new_run(kind)
-            bench.live[run.id] = run
-            servers = run.join(
-                lambda run, service=service: {service.name: chosen.start(service, run.dir, run.id)},
-                owner_stops=True,
-            )
+            run, servers, _ = bench.start(kind, (service,))
+            server = servers[service.name]
             if index:
-                ready.append(servers[service.name].ready_seconds)
-            bench.header[f"{name} {service.name}"] = (
-                f"{servers[service.name].version} ({servers[service.name].source})"
-            )
+                ready.append(server.ready_seconds)
+            bench.header[f"{name} {service.name}"] = f"{server.version} ({server.source})"
             bench.stop(run)
         bench.rows.append(Row(f"{name}: {service.name} alone, ready", ready, "s"))
 
@@ -808,9 +804,6 @@ def measure(args: argparse.Namespace) -> int:
     suite = import_suite(Path(args.measure))
     bench = Bench(suite=suite, token=os.environ.get(TOKEN_VARIABLE, "bench"), quick=args.quick)
     bench.load_at_start = load_average()
-    # The cold-start rows keep measuring PostgreSQL + Redis together, as in earlier reports;
-    # every service alone has rows of its own.
-    setattr(suite.plugin, "SERVICES", (suite.postgres.SERVICE, suite.redis.SERVICE))  # noqa: B010
     try:
         local = measure_cold_start(bench, "l", "local")
         url = local["servers"]["postgres"].url

@@ -23,7 +23,7 @@ from tests.compose import (
 )
 from tests.conftest import PROVEN_SERVICES
 from tests.helpers import run
-from tests.suite import assert_all_passed, run_suite
+from tests.suite import Outcome, assert_all_passed, run_suite
 from tests.test_services import EXAMPLE_TESTS
 from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
@@ -152,20 +152,26 @@ def test_the_next_run_removes_the_containers_of_a_killed_run(
     assert labelled_containers(run_id) == []
 
 
+def run_against_compose(python: Path, project: Path) -> Outcome:
+    """Bring the project's compose file up, run its suite on the url backend with -n 2, bring
+    it down again, and check that it left nothing."""
+    name = unique_project_name()
+    try:
+        env = compose_up(project, name)
+        outcome = run_suite(python, project, env, "-n", "2")
+    finally:
+        compose_down(project, name)
+    assert compose_leftovers(name) == []
+    return outcome
+
+
 def test_default_render_passes_against_its_compose_file(
     default_project: Path, rendered_python: Path
 ) -> None:
-    name = unique_project_name()
-    try:
-        env = compose_up(default_project, name)
+    outcome = run_against_compose(rendered_python, default_project)
 
-        outcome = run_suite(rendered_python, default_project, env, "-n", "2")
-
-        assert_all_passed(outcome)
-        assert "via url (TEST_POSTGRES_URL" in outcome.output
-    finally:
-        compose_down(default_project, name)
-    assert compose_leftovers(name) == []
+    assert_all_passed(outcome)
+    assert "via url (TEST_POSTGRES_URL" in outcome.output
 
 
 def test_compose_file_and_docker_backend_pin_the_same_images(default_project: Path) -> None:
@@ -197,16 +203,9 @@ def test_every_proven_service_passes_on_the_docker_backend(
 def test_every_proven_service_passes_against_its_compose_file(
     services_project: Path, services_python: Path
 ) -> None:
-    name = unique_project_name()
-    try:
-        env = compose_up(services_project, name)
+    outcome = run_against_compose(services_python, services_project)
 
-        outcome = run_suite(services_python, services_project, env, "-n", "2")
-
-        assert_all_passed(outcome)
-        assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
-        for service in PROVEN_SERVICES:
-            assert f"via url (TEST_{service.upper()}_URL" in outcome.output
-    finally:
-        compose_down(services_project, name)
-    assert compose_leftovers(name) == []
+    assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
+    for service in PROVEN_SERVICES:
+        assert f"via url (TEST_{service.upper()}_URL" in outcome.output

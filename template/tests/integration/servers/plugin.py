@@ -24,7 +24,7 @@ from .backends import (
     choose,
     remove_containers,
 )
-from .base import Server, ServiceUnavailable
+from .base import Server, Service, ServiceUnavailable
 from .catalog import SERVICES
 from .config import backend_name
 from .run import Run, reap_abandoned
@@ -44,15 +44,15 @@ class Servers:
         return self.by_name[name]
 
 
-def start_all(run: Run) -> dict[str, Server]:
+def start_all(run: Run, services: tuple[Service, ...] = SERVICES) -> dict[str, Server]:
     """Start every service in parallel; if one fails, stop the others and say why."""
     asked = backend_name()
-    chosen = {service.name: choose(service, asked) for service in SERVICES}
+    chosen = {service.name: choose(service, asked) for service in services}
     reap(keep=run.id, docker=any(b.name == "docker" for b in chosen.values()))
-    pool = ThreadPoolExecutor(len(SERVICES))
+    pool = ThreadPoolExecutor(len(services))
     futures = {
         service.name: pool.submit(chosen[service.name].start, service, run.dir, run.id)
-        for service in SERVICES
+        for service in services
     }
     try:
         wait(futures.values())
