@@ -289,9 +289,9 @@ class Row:
 class Suite:
     """The rendered suite's modules, imported from the rendered project."""
 
-    backends: ModuleType
+    docker: ModuleType
     catalog: ModuleType
-    plugin: ModuleType
+    lifecycle: ModuleType
     postgres: ModuleType
     redis: ModuleType
     run: ModuleType
@@ -334,13 +334,13 @@ class Bench:
         run = self.new_run(kind)
         began = time.perf_counter()
         self.live[run.id] = run
-        servers = run.join(lambda run: self.suite.plugin.start_all(run, services), owner_stops=True)
+        servers = run.join(lambda run: self.suite.lifecycle.start_all(run, services), owner_stops=True)
         return run, servers, time.perf_counter() - began
 
     def stop(self, run: Any) -> float:
         """Stop a run's servers as the plugin does; return the seconds it took."""
         began = time.perf_counter()
-        run.leave(self.suite.plugin.stop_all)
+        run.leave(self.suite.lifecycle.stop_all)
         self.live.pop(run.id, None)
         return time.perf_counter() - began
 
@@ -348,13 +348,13 @@ class Bench:
         """Stop every run still live; remove every container of our docker runs."""
         for run in list(self.live.values()):
             try:
-                run.leave(self.suite.plugin.stop_all)
+                run.leave(self.suite.lifecycle.stop_all)
             except Exception as error:
                 progress(f"could not stop run {run.id}: {error}")
         self.live.clear()
         if self.docker_runs:
             try:
-                self.suite.backends.remove_containers(run_ids=self.docker_runs)
+                self.suite.docker.remove_containers(run_ids=self.docker_runs)
             except Exception as error:
                 progress(f"could not remove the docker runs' containers: {error}")
 
@@ -367,20 +367,20 @@ def progress(message: str) -> None:
 def import_suite(project: Path) -> Suite:
     """Import the rendered suite's own modules from `project`."""
     sys.path[:0] = [str(project), str(project / "src")]
-    config = importlib.import_module("tests.integration.servers.config")
+    config = importlib.import_module("tests.integration.harness.config")
 
     def load(name: str) -> ModuleType:
-        return importlib.import_module(f"tests.integration.{name}")
+        return importlib.import_module(f"tests.integration.harness.{name}")
 
     return Suite(
-        backends=load("servers.backends"),
-        catalog=load("servers.catalog"),
-        plugin=load("servers.plugin"),
-        postgres=load("servers.postgres"),
-        redis=load("servers.redis"),
-        run=load("servers.run"),
-        database=load("database"),
-        isolation=load("isolation"),
+        docker=load("backends.docker"),
+        catalog=load("services"),
+        lifecycle=load("lifecycle"),
+        postgres=load("services.postgres.server"),
+        redis=load("services.redis.server"),
+        run=load("run"),
+        database=load("services.postgres.fixtures"),
+        isolation=load("services.postgres.isolation"),
         models=importlib.import_module(f"{config.PROJECT}.models"),
         config=config,
     )
@@ -679,13 +679,13 @@ def measure_own_namespace(bench: Bench, servers: Any) -> None:
 
 def docker_blocker(bench: Bench) -> str | None:
     """Why docker rows cannot run here, or None; pulls missing images outside any timing."""
-    backends = bench.suite.backends
-    if not backends.docker_answers():
+    backend = bench.suite.docker
+    if not backend.docker_answers():
         return "no Docker daemon answered (bash scripts/docker-engine.sh start)"
     from testcontainers.core.config import testcontainers_config
     from testcontainers.core.docker_client import DockerClient
 
-    client = backends.docker_client()
+    client = backend.docker_client()
 
     def present(image: str) -> bool:
         try:
@@ -814,7 +814,7 @@ def measure(args: argparse.Namespace) -> int:
         )
         rollback = measure_isolation(bench, url)
         measure_janitor(bench, url, rollback)
-        measure_own_namespace(bench, suite.plugin.Servers(local["run"], local["servers"]))
+        measure_own_namespace(bench, suite.lifecycle.Servers(local["run"], local["servers"]))
         bench.stop(local["run"])
         measure_service_ready(bench, "l", "local")
         gc.collect()

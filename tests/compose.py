@@ -44,7 +44,7 @@ def images() -> dict[str, str]:
 
 def load_compose_env() -> ModuleType:
     """The template's own compose_env.py (plain Python, rendered unchanged), as a module."""
-    path = ROOT / "template" / "tests" / "integration" / "compose_env.py"
+    path = ROOT / "template" / "tests" / "integration" / "harness" / "compose_env.py"
     spec = importlib.util.spec_from_file_location("it_template_compose_env", path)
     assert spec is not None
     assert spec.loader is not None
@@ -114,7 +114,7 @@ def compose_up(project_dir: Path, name: str, timeout: float = 120) -> dict[str, 
     """Start the services, wait until both are healthy, return the suite's environment.
 
     The result holds IT_BACKEND=url, TEST_POSTGRES_URL and TEST_REDIS_URL (as printed by the
-    rendered tests/integration/compose_env.py) and COMPOSE_PROJECT_NAME / COMPOSE_FILE, so
+    rendered tests/integration/harness/compose_env.py) and COMPOSE_PROJECT_NAME / COMPOSE_FILE, so
     that a plain `docker-compose down -v` run with it finds the same project.
     """
     env = {**images(), "COMPOSE_PROJECT_NAME": name}
@@ -124,7 +124,7 @@ def compose_up(project_dir: Path, name: str, timeout: float = 120) -> dict[str, 
     printed = run(
         [
             sys.executable,
-            "tests/integration/compose_env.py",
+            "tests/integration/harness/compose_env.py",
             "-p",
             name,
             "--wait",

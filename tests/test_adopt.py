@@ -131,22 +131,22 @@ def test_the_suite_says_what_to_merge_by_hand(adopted: tuple[Path, dict[str, str
     readme = (project / "tests" / "integration" / "README.md").read_text()
 
     assert "[tool.pytest.ini_options]" in snippet
-    assert "isolation(strategy)" in snippet
+    assert 'addopts = ["-p", "tests.integration.harness.plugin"]' in snippet
     assert "pyproject-snippet.toml" in readme
     assert "BILLING_JWT_SECRET" in readme
 
 
 def test_the_suite_is_wired_into_the_project_code(adopted: tuple[Path, dict[str, str]]) -> None:
     project, _ = adopted
-    suite = project / "tests" / "integration"
+    harness = project / "tests" / "integration" / "harness"
 
-    app, database, auth = (
-        (suite / name).read_text() for name in ("app.py", "database.py", "auth.py")
+    app, config, auth = (
+        (harness / name).read_text() for name in ("app.py", "config.py", "auth.py")
     )
 
     assert "from billing.main import create_app as project_app" in app
     assert "from billing.db import get_session as project_session" in app
-    assert "from billing.models import Base as project_tables" in database
+    assert 'MODELS = "billing.models:Base"' in config
     assert "from billing.auth import get_current_user as project_current_user" in auth
     assert 'KEY_VARIABLE = "BILLING_JWT_SECRET"' in auth
 
@@ -168,7 +168,8 @@ def test_an_adopted_project_updates_with_its_own_answers_file(tmp_path: Path) ->
     (project / "tests" / "integration" / "test_cache_isolation.py").unlink()
     commit(project, "adopt the integration suite, without an example we do not need")
     before = snapshot(project)
-    append(template / "template" / "tests" / "integration" / "isolation.py", "\nV0_1_1 = True\n")
+    isolation = "tests/integration/harness/services/postgres/isolation.py"
+    append(template / "template" / isolation, "\nV0_1_1 = True\n")
     release(template, "v0.1.1")
 
     copier.run_update(
@@ -183,8 +184,8 @@ def test_an_adopted_project_updates_with_its_own_answers_file(tmp_path: Path) ->
 
     after = snapshot(project)
     changed = {path for path in before if after.get(path) != before[path]}
-    assert changed == {answers_file, "tests/integration/isolation.py"}
-    assert "V0_1_1 = True" in (project / "tests" / "integration" / "isolation.py").read_text()
+    assert changed == {answers_file, isolation}
+    assert "V0_1_1 = True" in (project / isolation).read_text()
     assert not (project / "tests" / "integration" / "test_cache_isolation.py").exists()
     assert not (project / ".copier-answers.yml").exists()
     assert "app_factory: billing.main:create_app" in (project / answers_file).read_text()

@@ -177,7 +177,7 @@ def test_default_render_passes_against_its_compose_file(
 def test_compose_file_and_docker_backend_pin_the_same_images(default_project: Path) -> None:
     answers = yaml.safe_load((default_project / ".copier-answers.yml").read_text())
     compose = (default_project / "docker-compose.test.yml").read_text()
-    config = (default_project / "tests/integration/servers/config.py").read_text()
+    config = (default_project / "tests/integration/harness/config.py").read_text()
 
     for image in (f"postgres:{answers['postgres_version']}", f"redis:{answers['redis_version']}"):
         assert image in compose

@@ -18,11 +18,12 @@ CORE_FILES = [
     "src/order_service/models.py",
     "tests/integration/conftest.py",
     "tests/integration/requirements.txt",
-    "tests/integration/servers/plugin.py",
-    "tests/integration/servers/postgres.py",
-    "tests/integration/servers/redis.py",
-    "tests/integration/isolation.py",
-    "tests/integration/safety.py",
+    "tests/integration/harness/plugin.py",
+    "tests/integration/harness/fixtures.py",
+    "tests/integration/harness/services/postgres/server.py",
+    "tests/integration/harness/services/redis/server.py",
+    "tests/integration/harness/services/postgres/isolation.py",
+    "tests/integration/harness/safety.py",
 ]
 
 ONE_CHANGE = [
@@ -100,13 +101,14 @@ def test_package_name_names_the_source_directory(tmp_path: Path) -> None:
     project = render(tmp_path / "project", package_name="billing")
 
     assert (project / "src" / "billing" / "models.py").is_file()
-    assert "from billing.models import" in (project / "tests/integration/database.py").read_text()
+    config = (project / "tests/integration/harness/config.py").read_text()
+    assert 'MODELS = "billing.models:Base"' in config
 
 
 def test_postgres_version_pins_the_image_and_the_data_volume(tmp_path: Path) -> None:
     project = render(tmp_path / "project", postgres_version="18")
 
-    config = (project / "tests/integration/servers/config.py").read_text()
+    config = (project / "tests/integration/harness/config.py").read_text()
     assert 'POSTGRES_IMAGE = "postgres:18"' in config
     assert 'POSTGRES_DATA_VOLUME = "/var/lib/postgresql"' in config
 

@@ -15,18 +15,14 @@ from tests.test_ci_files import WORKFLOW, check_schema, check_zizmor
 from tests.test_render import check_project
 from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
-# The fixture module of each service beyond PostgreSQL (database.py) and Redis (cache.py).
-FIXTURE_MODULES = {
-    "mysql": "mysql_database.py",
-    "rabbitmq": "rabbitmq_queues.py",
-    "memcached": "memcached_keys.py",
-    "kafka": "kafka_topics.py",
-    "mongodb": "mongodb_database.py",
-    "opensearch": "opensearch_indices.py",
-    "localstack": "s3_buckets.py",
-}
-EXAMPLE_MODULES = {name: f"test_{name}.py" for name in FIXTURE_MODULES} | {
-    "localstack": "test_s3.py"
+EXAMPLE_MODULES = {
+    "mysql": "test_mysql.py",
+    "rabbitmq": "test_rabbitmq.py",
+    "memcached": "test_memcached.py",
+    "kafka": "test_kafka.py",
+    "mongodb": "test_mongodb.py",
+    "opensearch": "test_opensearch.py",
+    "localstack": "test_s3.py",
 }
 # Example tests each proven service adds to the default render's.
 EXAMPLE_TESTS = {"mysql": 2, "rabbitmq": 2, "memcached": 2}
@@ -36,9 +32,11 @@ EXTRA = [name for name in ALL_SERVICES if name not in ("postgres", "redis")]
 
 def service_files(name: str) -> set[str]:
     """The files a service brings into the render."""
+    package = f"tests/integration/harness/services/{name}"
     return {
-        f"tests/integration/servers/{name}.py",
-        f"tests/integration/{FIXTURE_MODULES[name]}",
+        f"{package}/__init__.py",
+        f"{package}/server.py",
+        f"{package}/fixtures.py",
         f"tests/integration/{EXAMPLE_MODULES[name]}",
     }
 
@@ -52,8 +50,8 @@ def test_each_service_brings_its_modules_and_nothing_else(tmp_path: Path, name: 
     for other in EXTRA:
         if other != name:
             assert not service_files(other) & files, f"{other}'s files came with {name}"
-    catalog = (project / "tests/integration/servers/catalog.py").read_text()
-    assert f"from .{name} import SERVICE as {name.upper()}" in catalog
+    catalog = (project / "tests/integration/harness/services/__init__.py").read_text()
+    assert f"from .{name}.server import SERVICE as {name.upper()}" in catalog
     compose = yaml.safe_load((project / "docker-compose.test.yml").read_text())
     assert set(compose["services"]) == {"postgres", "redis", name}
     (job,) = yaml.safe_load((project / WORKFLOW).read_text())["jobs"].values()
@@ -95,7 +93,7 @@ def test_mysql_flavor_picks_the_image(tmp_path: Path, flavor: str, image: str) -
         tmp_path / "project", services=["postgres", "redis", "mysql"], mysql_flavor=flavor
     )
 
-    config = (project / "tests/integration/servers/config.py").read_text()
+    config = (project / "tests/integration/harness/config.py").read_text()
     assert f'MYSQL_IMAGE = "{image}"' in config
     assert f"${{IT_MYSQL_IMAGE:-{image}}}" in (project / "docker-compose.test.yml").read_text()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import redis
 
-from .cache import flushed
+from .harness.services.redis.fixtures import flushed
 
 
 def test_every_test_starts_with_an_empty_redis_database(redis_client: redis.Redis) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .safety import NotATestDatabase, ensure_test_database
+from .harness.safety import NotATestDatabase, ensure_test_database
 
 
 @pytest.mark.parametrize(

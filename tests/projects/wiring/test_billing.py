@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice
 
-from .auth import AsUser, TokenFactory
 from .factories import BaseFactory
+from .harness.auth import AsUser, TokenFactory
 
 
 class CustomerFactory(BaseFactory):

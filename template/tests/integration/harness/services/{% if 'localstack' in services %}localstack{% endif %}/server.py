@@ -1,0 +1,132 @@
+# Managed by it-template: local changes may conflict on copier update.
+"""LocalStack (S3): the same recipe as every service (probe, container, URL); no local server.
+
+The URL is the edge endpoint, `http://host:4566`. Region and credentials are fixed test values
+(us-east-1, test/test) unless the URL carries them: `http://key:secret@host:port?region=...`,
+so any S3-compatible test server (MinIO, moto) can stand in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+
+import boto3
+from botocore.config import Config
+
+from ... import config
+from ...base import Service
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+REGION = "us-east-1"  # buckets need no LocationConstraint there
+ACCESS_KEY = "test"
+SECRET_KEY = "test"  # LocalStack accepts any; these are throw-away values
+# LocalStack 4.15 and later need an account token; it is passed on when set.
+PASSED_ON = ("LOCALSTACK_AUTH_TOKEN",)
+
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    """What a boto3 client needs to reach an S3 test server."""
+
+    endpoint_url: str
+    region: str
+    access_key: str
+    secret_key: str
+
+
+def s3_endpoint(url: str) -> S3Endpoint:
+    """The endpoint, region and credentials a LocalStack (or S3-compatible) URL gives."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    region = parse_qs(parts.query).get("region", [REGION])[0]
+    return S3Endpoint(
+        endpoint_url=urlunsplit((parts.scheme, host, "", "", "")),
+        region=region,
+        access_key=unquote(parts.username) if parts.username else ACCESS_KEY,
+        secret_key=unquote(parts.password) if parts.password else SECRET_KEY,
+    )
+
+
+def s3_client(url: str, timeout: float = 10) -> S3Client:
+    """A boto3 S3 client for the server `url` names, with path-style bucket addresses."""
+    endpoint = s3_endpoint(url)
+    settings = Config(
+        s3={"addressing_style": "path"},
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"max_attempts": 2, "mode": "standard"},
+    )
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint.endpoint_url,
+        region_name=endpoint.region,
+        aws_access_key_id=endpoint.access_key,
+        aws_secret_access_key=endpoint.secret_key,
+        config=settings,
+    )
+
+
+def localstack_version(url: str, timeout: float = 3) -> str:
+    """LocalStack's version from its health endpoint, or "unknown" from another S3 server."""
+    health = f"{s3_endpoint(url).endpoint_url}/_localstack/health"
+    try:
+        with urllib.request.urlopen(health, timeout=timeout) as response:
+            return str(json.load(response)["version"])
+    except (OSError, ValueError, KeyError):
+        return "unknown (not LocalStack)"
+
+
+class LocalStack(Service):
+    """LocalStack with S3 only."""
+
+    name = "localstack"
+    url_variable = "TEST_LOCALSTACK_URL"
+    image_variable = "IT_LOCALSTACK_IMAGE"
+    default_image = config.LOCALSTACK_IMAGE
+    port = 4566
+
+    def probe(self, url: str) -> str:
+        """Create a bucket, put and get an object, delete both."""
+        s3 = s3_client(url, timeout=3)
+        bucket = f"it-template-probe-{uuid.uuid4().hex[:12]}"
+        token = uuid.uuid4().hex.encode()
+        s3.create_bucket(Bucket=bucket)
+        try:
+            s3.put_object(Bucket=bucket, Key="probe", Body=token)
+            if s3.get_object(Bucket=bucket, Key="probe")["Body"].read() != token:
+                raise RuntimeError("S3 did not return the object just written")
+            s3.delete_object(Bucket=bucket, Key="probe")
+        finally:
+            s3.delete_bucket(Bucket=bucket)
+        return localstack_version(url)
+
+    def check_url(self, url: str) -> None:
+        """Refuse anything but an http(s):// URL."""
+        if urlsplit(url).scheme not in {"http", "https"}:
+            raise ValueError(f"{self.url_variable} must look like http://host:4566, not {url!r}.")
+
+    def container(self, image: str) -> Any:
+        """A LocalStack container running S3 only."""
+        from testcontainers.community.localstack import LocalStackContainer
+
+        container = LocalStackContainer(image, edge_port=self.port, region_name=REGION)
+        for variable in PASSED_ON:
+            if os.environ.get(variable):
+                container.with_env(variable, os.environ[variable])
+        return container.with_services("s3")
+
+    def container_url(self, container: Any) -> str:
+        """The edge endpoint of a started container."""
+        host = container.get_container_host_ip()
+        return f"http://{host}:{container.get_exposed_port(self.port)}"
+
+
+SERVICE = LocalStack()
