@@ -334,7 +334,9 @@ class Bench:
         run = self.new_run(kind)
         began = time.perf_counter()
         self.live[run.id] = run
-        servers = run.join(lambda run: self.suite.lifecycle.start_all(run, services), owner_stops=True)
+        servers = run.join(
+            lambda run: self.suite.lifecycle.start_all(run, services), owner_stops=True
+        )
         return run, servers, time.perf_counter() - began
 
     def stop(self, run: Any) -> float:
