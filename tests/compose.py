@@ -14,17 +14,19 @@ Compose is `docker-compose` (Debian's 1.29.2 here) or else the `docker compose` 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from types import ModuleType
 
-from tests.helpers import ROOT, run
+from tests.helpers import render, run
 
 COMPOSE_FILE = "docker-compose.test.yml"
 LOCAL_IMAGES = {
@@ -42,9 +44,11 @@ def images() -> dict[str, str]:
     return {name: os.environ.get(name) or default for name, default in LOCAL_IMAGES.items()}
 
 
-def load_compose_env() -> ModuleType:
-    """The template's own compose_env.py (plain Python, rendered unchanged), as a module."""
-    path = ROOT / "template" / "tests" / "integration" / "harness" / "compose_env.py"
+@functools.cache
+def compose_env() -> ModuleType:
+    """compose_env.py of the template rendered with its defaults, as a module."""
+    project = render(Path(tempfile.mkdtemp(prefix="it-compose-env-")) / "project")
+    path = project / "tests" / "integration" / "harness" / "compose_env.py"
     spec = importlib.util.spec_from_file_location("it_template_compose_env", path)
     assert spec is not None
     assert spec.loader is not None
@@ -53,14 +57,12 @@ def load_compose_env() -> ModuleType:
     return module
 
 
-COMPOSE_ENV = load_compose_env()
-
-
 def compose_command() -> list[str] | None:
     """The compose command the rendered compose_env.py would use, or None without one."""
+    module = compose_env()
     try:
-        command: list[str] = COMPOSE_ENV.compose_command()
-    except COMPOSE_ENV.ComposeError:
+        command: list[str] = module.compose_command()
+    except module.ComposeError:
         return None
     return command
 
