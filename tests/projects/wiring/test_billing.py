@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from billing.models import Customer, Invoice
 
 from .factories import BaseFactory
-from .harness.auth import AsUser, TokenFactory
+from .harness.auth import AsUser
+from .harness.tokens import TokenFactory
 
 
 class CustomerFactory(BaseFactory):

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from notes.models import Author, Note, Notebook
 
 from .factories import BaseFactory
-from .harness.auth import AsUser, TokenFactory
+from .harness.auth import AsUser
+from .harness.tokens import TokenFactory
 
 
 class AuthorFactory(BaseFactory):

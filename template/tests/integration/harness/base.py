@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import config
+
 
 class ServiceUnavailable(Exception):
     """No backend could provide a server; the message is one sentence naming the ways out."""
@@ -59,10 +61,22 @@ class Service(ABC):
     """One service (PostgreSQL, Redis, ...): the same recipe for every backend."""
 
     name: str
-    url_variable: str
-    image_variable: str
-    default_image: str
-    port: int
+    port: int  # the port it listens on inside its container
+
+    @property
+    def url_variable(self) -> str:
+        """The variable that gives the `url` backend a server: TEST_<NAME>_URL."""
+        return f"TEST_{self.name.upper()}_URL"
+
+    @property
+    def image_variable(self) -> str:
+        """The variable that replaces the pinned image: IT_<NAME>_IMAGE."""
+        return f"IT_{self.name.upper()}_IMAGE"
+
+    @property
+    def default_image(self) -> str:
+        """The image pinned in config.py: <NAME>_IMAGE."""
+        return str(getattr(config, f"{self.name.upper()}_IMAGE"))
 
     @abstractmethod
     def probe(self, url: str) -> str:

@@ -78,9 +78,6 @@ class Postgres(Service):
     """PostgreSQL with a test database named after the project."""
 
     name = "postgres"
-    url_variable = "TEST_POSTGRES_URL"
-    image_variable = "IT_POSTGRES_IMAGE"
-    default_image = config.POSTGRES_IMAGE
     port = 5432
 
     def probe(self, url: str) -> str:

@@ -10,7 +10,6 @@ from typing import Any
 
 import redis
 
-from ... import config
 from ...base import LocalCommand, Service, ServiceUnavailable
 
 
@@ -33,9 +32,6 @@ class Redis(Service):
     """Redis with persistence off: a cache for tests."""
 
     name = "redis"
-    url_variable = "TEST_REDIS_URL"
-    image_variable = "IT_REDIS_IMAGE"
-    default_image = config.REDIS_IMAGE
     port = 6379
 
     def probe(self, url: str) -> str:

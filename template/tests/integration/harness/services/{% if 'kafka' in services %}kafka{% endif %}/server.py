@@ -27,7 +27,6 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic  # where its type lives (admin re-exports it untyped)
 
-from ... import config
 from ...base import Service
 
 CLIENT_PORT = 9092  # the listener clients use, advertised as the published host port
@@ -149,9 +148,6 @@ class Kafka(Service):
     """Kafka in KRaft mode, one node: a broker for tests."""
 
     name = "kafka"
-    url_variable = "TEST_KAFKA_URL"
-    image_variable = "IT_KAFKA_IMAGE"
-    default_image = config.KAFKA_IMAGE
     port = CLIENT_PORT
 
     def probe(self, url: str) -> str:

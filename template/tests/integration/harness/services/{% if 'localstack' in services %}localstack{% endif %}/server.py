@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 import boto3
 from botocore.config import Config
 
-from ... import config
 from ...base import Service
 
 if TYPE_CHECKING:
@@ -88,9 +87,6 @@ class LocalStack(Service):
     """LocalStack with S3 only."""
 
     name = "localstack"
-    url_variable = "TEST_LOCALSTACK_URL"
-    image_variable = "IT_LOCALSTACK_IMAGE"
-    default_image = config.LOCALSTACK_IMAGE
     port = 4566
 
     def probe(self, url: str) -> str:

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from pymemcache.client.base import Client
 
-from ... import config
 from ...base import LocalCommand, Service, ServiceUnavailable
 from ...process import UNPRIVILEGED_USER, running_as_root
 
@@ -38,9 +37,6 @@ class Memcached(Service):
     """Memcached with a small memory limit: a cache for tests."""
 
     name = "memcached"
-    url_variable = "TEST_MEMCACHED_URL"
-    image_variable = "IT_MEMCACHED_IMAGE"
-    default_image = config.MEMCACHED_IMAGE
     port = 11211
 
     def probe(self, url: str) -> str:

@@ -35,9 +35,6 @@ class MongoDB(Service):
     """MongoDB with a root user `test` and the test database named after the project."""
 
     name = "mongodb"
-    url_variable = "TEST_MONGODB_URL"
-    image_variable = "IT_MONGODB_IMAGE"
-    default_image = config.MONGODB_IMAGE
     port = 27017
 
     def probe(self, url: str) -> str:

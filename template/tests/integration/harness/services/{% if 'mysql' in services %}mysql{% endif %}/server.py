@@ -75,9 +75,6 @@ class MySQL(Service):
     """MySQL or MariaDB with a test database named after the project."""
 
     name = "mysql"
-    url_variable = "TEST_MYSQL_URL"
-    image_variable = "IT_MYSQL_IMAGE"
-    default_image = config.MYSQL_IMAGE
     port = 3306
 
     def probe(self, url: str) -> str:

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import opensearchpy
 
-from ... import config
 from ...base import Service
 
 # One small node: no demo certificates, a bounded heap, no disk watermarks (a full CI disk
@@ -34,9 +33,6 @@ class OpenSearch(Service):
     """OpenSearch, one node with the security plugin off."""
 
     name = "opensearch"
-    url_variable = "TEST_OPENSEARCH_URL"
-    image_variable = "IT_OPENSEARCH_IMAGE"
-    default_image = config.OPENSEARCH_IMAGE
     port = 9200
 
     def probe(self, url: str) -> str:

@@ -92,9 +92,6 @@ class RabbitMQ(Service):
     """RabbitMQ with the test user on the default virtual host."""
 
     name = "rabbitmq"
-    url_variable = "TEST_RABBITMQ_URL"
-    image_variable = "IT_RABBITMQ_IMAGE"
-    default_image = config.RABBITMQ_IMAGE
     port = 5672
 
     def probe(self, url: str) -> str:
