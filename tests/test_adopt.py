@@ -23,11 +23,11 @@ import copier
 import pytest
 
 from tests.conftest import LINT_TOOLS, PROVEN_SERVICES
+from tests.counts import expected_tests
 from tests.helpers import ROOT, cached_venv, render, rendered_files, run
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_migrations import append, commit, release
 from tests.test_render import check_project
-from tests.test_services import EXAMPLE_TESTS
 from tests.test_update import snapshot_of_template
 
 PROJECTS = ROOT / "tests" / "projects"
@@ -54,20 +54,21 @@ NOTES_ANSWERS: dict[str, Any] = {
     "jwt_subject_claim": "uid",
     "jwt_extra_claims": "aud=notes",
 }
-# Project, answers and the tests its run has, counted by hand: test_project_database (3, plus
-# one per table: 3), test_project_app (2), test_project_auth (FastAPI 6, Flask 4),
-# test_cache_isolation (3), test_safety (8), and the project's wiring tests (3). With
-# web_framework=none (billing's models used as a library) only the database, cache and safety
-# tests are rendered, and there are no wiring tests.
+# Project, answers, and the tests its run has: the examples (tests/counts.py, with the
+# project's 3 tables) and, with a web framework, the project's wiring tests (3).
 ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
-    "billing": ("billing", BILLING_ANSWERS, 3 + 3 + 2 + 6 + 3 + 8 + 3),
-    "notes": ("notes", NOTES_ANSWERS, 3 + 3 + 2 + 4 + 3 + 8 + 3),
-    "billing-models-only": ("billing", {**BILLING_ANSWERS, "web_framework": "none"}, 3 + 3 + 3 + 8),
-    # Every service this machine can run, each with its example tests (EXAMPLE_TESTS).
+    "billing": ("billing", BILLING_ANSWERS, expected_tests(BILLING_ANSWERS, tables=3) + 3),
+    "notes": ("notes", NOTES_ANSWERS, expected_tests(NOTES_ANSWERS, tables=3) + 3),
+    "billing-models-only": (
+        "billing",
+        {**BILLING_ANSWERS, "web_framework": "none"},
+        expected_tests({**BILLING_ANSWERS, "web_framework": "none"}, tables=3),
+    ),
+    # Every service this machine can run, each with its example tests.
     "notes-with-services": (
         "notes",
         {**NOTES_ANSWERS, "services": PROVEN_SERVICES},
-        3 + 3 + 2 + 4 + 3 + 8 + 3 + sum(EXAMPLE_TESTS.values()),
+        expected_tests({**NOTES_ANSWERS, "services": PROVEN_SERVICES}, tables=3) + 3,
     ),
 }
 EXAMPLE_ONLY = ["builders.py", "test_factories.py", "test_isolation.py", "test_users_api.py"]

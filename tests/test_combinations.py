@@ -8,25 +8,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import LINT_TOOLS, PROVEN_SERVICES
+from tests.counts import expected_tests
 from tests.helpers import cached_venv, render, run
 from tests.suite import assert_all_passed, run_suite
 from tests.test_render import check_project
-from tests.test_services import EXAMPLE_TESTS
-from tests.test_suite_runs import DEFAULT_RENDER_TESTS
-
-# The example tests each auth choice renders (the JWT cases differ; `none` has no tokens), the
-# same for FastAPI and Flask; without a web framework the examples call the services directly.
-TESTS_BY_AUTH = {"jwt-hs256": DEFAULT_RENDER_TESTS, "jwt-rs256": 62, "none": 54}
-TESTS_WITHOUT_A_WEB_FRAMEWORK = 48
-
-
-def expected_tests(answers: dict[str, Any]) -> int:
-    """How many example tests a render with `answers` has."""
-    services = sum(EXAMPLE_TESTS.get(name, 0) for name in answers.get("services", []))
-    if answers.get("web_framework") == "none":
-        return TESTS_WITHOUT_A_WEB_FRAMEWORK + services
-    return TESTS_BY_AUTH[answers.get("auth", "jwt-hs256")] + services
-
 
 pytestmark = pytest.mark.slow
 

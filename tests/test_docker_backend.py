@@ -22,10 +22,9 @@ from tests.compose import (
     unique_project_name,
 )
 from tests.conftest import PROVEN_SERVICES
+from tests.counts import expected_tests
 from tests.helpers import run
 from tests.suite import Outcome, assert_all_passed, run_suite
-from tests.test_services import EXAMPLE_TESTS
-from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("docker")]
 
@@ -192,7 +191,7 @@ def test_every_proven_service_passes_on_the_docker_backend(
     outcome = run_suite(services_python, services_project, docker_env(run_id), "-n", "2")
 
     assert_all_passed(outcome)
-    assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
+    assert outcome.passed == expected_tests({"services": PROVEN_SERVICES})
     for name in PROVEN_SERVICES:
         assert f"  {name}: " in outcome.output
     assert outcome.output.count(" via docker (") == len(PROVEN_SERVICES)
@@ -206,6 +205,6 @@ def test_every_proven_service_passes_against_its_compose_file(
     outcome = run_against_compose(services_python, services_project)
 
     assert_all_passed(outcome)
-    assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
+    assert outcome.passed == expected_tests({"services": PROVEN_SERVICES})
     for service in PROVEN_SERVICES:
         assert f"via url (TEST_{service.upper()}_URL" in outcome.output

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.counts import DEFAULT_RENDER_TESTS
 from tests.helpers import rendered_files, run, tool
 from tests.suite import leftovers
-from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
 SUITE = Path("tests/integration")
 MANAGED = "# Managed by it-template:"

@@ -18,9 +18,9 @@ import copier
 import pytest
 from copier.errors import UnsafeTemplateError
 
+from tests.counts import DEFAULT_RENDER_TESTS
 from tests.helpers import ROOT, cached_venv, run
 from tests.suite import assert_all_passed, leftovers, run_suite
-from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 from tests.test_update import git, release_commit, snapshot_of_template, template_with_history
 
 SUITE = Path("tests/integration")

@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from tests.conftest import ALL_SERVICES, LINT_TOOLS, PROVEN_SERVICES
+from tests.counts import expected_tests
 from tests.helpers import cached_venv, render, rendered_files, run
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_ci_files import WORKFLOW, check_schema, check_zizmor
 from tests.test_render import check_project
-from tests.test_suite_runs import DEFAULT_RENDER_TESTS
 
 EXAMPLE_MODULES = {
     "mysql": "test_mysql.py",
@@ -24,8 +24,6 @@ EXAMPLE_MODULES = {
     "opensearch": "test_opensearch.py",
     "localstack": "test_s3.py",
 }
-# Example tests each proven service adds to the default render's.
-EXAMPLE_TESTS = {"mysql": 2, "rabbitmq": 2, "memcached": 2}
 RENDERED_ONLY = [name for name in ALL_SERVICES if name not in PROVEN_SERVICES]
 EXTRA = [name for name in ALL_SERVICES if name not in ("postgres", "redis")]
 
@@ -163,7 +161,7 @@ def test_proven_services_pass_on_the_local_backend(
     )
 
     assert_all_passed(outcome)
-    assert outcome.passed == DEFAULT_RENDER_TESTS + sum(EXAMPLE_TESTS.values())
+    assert outcome.passed == expected_tests({"services": PROVEN_SERVICES})
     for name in PROVEN_SERVICES:
         assert re.search(rf"^  {name}: .* via local \(", outcome.output, re.MULTILINE), name
     assert leftovers(state_dir) == []

@@ -11,15 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.counts import DEFAULT_RENDER_TESTS
 from tests.helpers import DEFAULT_PACKAGE, cached_venv, find_python, render
 from tests.servers import databases, postgres_server, redis_bin, redis_server
 from tests.suite import assert_all_passed, leftovers, processes_mentioning, run_suite
 
 pytestmark = pytest.mark.slow
 
-# The example tests of the default render. Counted by hand on purpose: a test file that stops
-# being collected must fail this layer, and --collect-only of the same tree would not notice.
-DEFAULT_RENDER_TESTS = 61
 
 WAITING_TEST = """
 import os

@@ -1,0 +1,54 @@
+"""How many tests a render has: counts kept by hand per example module, added up in one place.
+
+Kept by hand on purpose: a test module that stops being collected must fail the run layers,
+and counting with --collect-only on the same tree would not notice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Example modules of the example app, by what renders them, and their tests.
+EVERY_EXAMPLE_APP = {
+    "test_cache_isolation.py": 3,
+    "test_checkout_flow.py": 1,
+    "test_factories.py": 6,
+    "test_isolation.py": 11,
+    "test_profile_cache.py": 2,
+    "test_safety.py": 8,
+}
+WITH_A_WEB_FRAMEWORK = {"test_orders_api.py": 11, "test_users_api.py": 6}
+WITHOUT_ONE = {"test_orders.py": 11, "test_users.py": 6}
+TEST_AUTH = {"jwt-hs256": 13, "jwt-rs256": 14, "none": 6}
+# Example modules of a project the suite is laid onto; test_project_database.py has one more
+# test per table of the project's metadata.
+ADOPTED = {
+    "test_cache_isolation.py": 3,
+    "test_safety.py": 8,
+    "test_project_database.py": 3,
+}
+ADOPTED_WITH_A_WEB_FRAMEWORK = {"test_project_app.py": 2}
+TEST_PROJECT_AUTH = {"fastapi": 6, "flask": 4}
+# The example module of each service the machine can run, beyond PostgreSQL and Redis.
+SERVICE_EXAMPLES = {"mysql": 2, "rabbitmq": 2, "memcached": 2}
+
+
+def expected_tests(answers: dict[str, Any], tables: int = 0) -> int:
+    """The tests a render with `answers` has; `tables`: the adopted project's tables."""
+    framework = answers.get("web_framework", "fastapi")
+    auth = "none" if framework == "none" else answers.get("auth", "jwt-hs256")
+    services = sum(SERVICE_EXAMPLES.get(name, 0) for name in answers.get("services", []))
+    if answers.get("example_app", True):
+        count = sum(EVERY_EXAMPLE_APP.values())
+        if framework == "none":
+            return count + sum(WITHOUT_ONE.values()) + services
+        return count + sum(WITH_A_WEB_FRAMEWORK.values()) + TEST_AUTH[auth] + services
+    count = sum(ADOPTED.values()) + tables + services
+    if framework != "none":
+        count += sum(ADOPTED_WITH_A_WEB_FRAMEWORK.values())
+        if auth != "none":
+            count += TEST_PROJECT_AUTH[framework]
+    return count
+
+
+DEFAULT_RENDER_TESTS = expected_tests({})

@@ -1,0 +1,305 @@
+"""Unit layer: the rendered harness's server lifecycle, in-process, with fake services and backends.
+
+The subprocess layers prove the lifecycle end to end with real servers; these tests pin its
+rules one by one in milliseconds: who starts, who stops, which backend, what a failed start
+leaves, what the janitor reaps. The harness is the default render's, imported under another
+package name (the template's own tests are a package named `tests` too).
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+PACKAGE = "rendered_harness"
+
+
+@pytest.fixture(scope="module")
+def harness(default_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The default render's harness modules, imported from a copy named `rendered_harness`."""
+    root = tmp_path_factory.mktemp("harness")
+    shutil.copytree(default_project / "tests" / "integration" / "harness", root / PACKAGE)
+    sys.path.insert(0, str(root))
+    try:
+        modules = {
+            name: importlib.import_module(f"{PACKAGE}.{name}")
+            for name in ("base", "backends", "lifecycle", "run")
+        }
+        yield SimpleNamespace(**modules)
+    finally:
+        sys.path.remove(str(root))
+        for name in [name for name in sys.modules if name.split(".")[0] == PACKAGE]:
+            del sys.modules[name]
+
+
+class Processes:
+    """Stand-ins for the processes of a run: who "this" process is, and who is alive."""
+
+    def __init__(self) -> None:
+        self.current = [1, "t1"]
+        self.alive = {1, 2, 3}
+
+    def be(self, pid: int) -> None:
+        """Act as process `pid` from now on."""
+        self.current = [pid, f"t{pid}"]
+
+    def me(self) -> list[Any]:
+        return list(self.current)
+
+    def is_alive(self, pid: int, started: str | None) -> bool:
+        return pid in self.alive
+
+
+@pytest.fixture
+def processes(harness: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Processes:
+    """Fake processes for the run module, with a state directory of the test's own."""
+    fake = Processes()
+    monkeypatch.setenv("IT_STATE_DIR", str(tmp_path))
+    monkeypatch.setattr(harness.run, "me", fake.me)
+    monkeypatch.setattr(harness.run, "is_alive", fake.is_alive)
+    return fake
+
+
+def fake_server(harness: Any, name: str, backend: str = "fake") -> Any:
+    """A server record of service `name`, started by `backend`."""
+    return harness.base.Server(name, backend, f"{name}://127.0.0.1:1/", "1.0", "fake", 0.0)
+
+
+class Calls:
+    """What the fakes were asked to do, in order."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    def starter(self, harness: Any, names: tuple[str, ...] = ("db",)) -> Any:
+        """A `start` for Run.join that records itself and returns servers named `names`."""
+
+        def start(run: Any) -> dict[str, Any]:
+            self.log.append(f"start {run.id}")
+            return {name: fake_server(harness, name) for name in names}
+
+        return start
+
+    def stopper(self, servers: dict[str, Any]) -> None:
+        """A `stop` for Run.leave that records what it stopped."""
+        self.log.append("stop " + ",".join(sorted(servers)))
+
+
+def test_the_first_process_to_join_starts_and_the_owner_stops(
+    harness: Any, processes: Processes
+) -> None:
+    calls = Calls()
+    controller = harness.run.Run("r1")
+    worker = harness.run.Run("r1")
+
+    servers = controller.join(calls.starter(harness), owner_stops=True)
+    processes.be(2)
+    assert worker.join(calls.starter(harness), owner_stops=False) == servers
+    worker.leave(calls.stopper)
+    processes.be(1)
+    assert calls.log == ["start r1"]
+    controller.leave(calls.stopper)
+
+    assert calls.log == ["start r1", "stop db"]
+    assert not controller.dir.exists()
+    assert not Path(controller.lock.lock_file).exists()
+
+
+def test_without_an_owner_the_last_process_to_leave_stops(
+    harness: Any, processes: Processes
+) -> None:
+    calls = Calls()
+    first, second = harness.run.Run("r2"), harness.run.Run("r2")
+    first.join(calls.starter(harness), owner_stops=False)
+    processes.be(2)
+    second.join(calls.starter(harness), owner_stops=False)
+
+    processes.be(1)
+    first.leave(calls.stopper)
+    assert calls.log == ["start r2"]
+    processes.be(2)
+    second.leave(calls.stopper)
+
+    assert calls.log == ["start r2", "stop db"]
+
+
+def test_a_user_that_died_is_not_waited_for(harness: Any, processes: Processes) -> None:
+    calls = Calls()
+    first, second = harness.run.Run("r3"), harness.run.Run("r3")
+    first.join(calls.starter(harness), owner_stops=False)
+    processes.be(2)
+    second.join(calls.starter(harness), owner_stops=False)
+    processes.alive.discard(2)  # killed without leaving
+
+    processes.be(1)
+    first.leave(calls.stopper)
+
+    assert calls.log == ["start r3", "stop db"]
+
+
+def test_a_start_that_fails_leaves_no_run_behind(harness: Any, processes: Processes) -> None:
+    run = harness.run.Run("r4")
+
+    def start(run: Any) -> dict[str, Any]:
+        raise harness.base.ServiceUnavailable("no server")
+
+    with pytest.raises(harness.base.ServiceUnavailable):
+        run.join(start, owner_stops=True)
+
+    assert not run.dir.exists()
+    assert not Path(run.lock.lock_file).exists()
+
+
+class FakeService:
+    """The parts of a Service the lifecycle uses: its name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def fake_backend(harness: Any, calls: Calls, failing: set[str], backend: str = "fake") -> Any:
+    """A Backend that records starts and stops, and fails to start the services in `failing`."""
+
+    class FakeBackend(harness.base.Backend):  # type: ignore[misc]
+        name = backend
+
+        def start(self, service: Any, run_dir: Path, run_id: str) -> Any:
+            calls.log.append(f"start {service.name} with {self.name}")
+            if service.name in failing:
+                raise harness.base.ServiceUnavailable(f"{service.name} would not start")
+            return fake_server(harness, service.name, self.name)
+
+        def stop(self, service: Any, server: Any) -> None:
+            calls.log.append(f"stop {server.service} with {self.name}")
+
+    return FakeBackend
+
+
+@pytest.fixture
+def fakes(harness: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Calls, set[str]]:
+    """Fake `fake` and `other` backends in the registry; `auto` and `local` choose `fake`."""
+    calls, failing = Calls(), set[str]()
+    backends = {name: fake_backend(harness, calls, failing, name) for name in ("fake", "other")}
+    for name, backend in backends.items():
+        monkeypatch.setitem(harness.backends.BACKENDS, name, backend)
+    monkeypatch.setattr(harness.lifecycle, "choose", lambda service, asked: backends["fake"]())
+    monkeypatch.setattr(harness.lifecycle, "reap", lambda keep, docker: None)
+    for name in ("db", "cache", "queue"):
+        monkeypatch.setitem(harness.lifecycle.SERVICES_BY_NAME, name, FakeService(name))
+    return calls, failing
+
+
+def test_start_all_starts_every_service(
+    harness: Any, processes: Processes, fakes: tuple[Calls, set[str]]
+) -> None:
+    calls, _ = fakes
+    services = tuple(FakeService(name) for name in ("db", "cache"))
+
+    started = harness.lifecycle.start_all(harness.run.Run("r5"), services)
+
+    assert sorted(started) == ["cache", "db"]
+    assert {server.backend for server in started.values()} == {"fake"}
+    assert sorted(calls.log) == ["start cache with fake", "start db with fake"]
+
+
+def test_a_service_that_cannot_start_stops_the_others_and_says_which(
+    harness: Any, processes: Processes, fakes: tuple[Calls, set[str]]
+) -> None:
+    calls, failing = fakes
+    failing.add("cache")
+    services = tuple(FakeService(name) for name in ("db", "cache", "queue"))
+
+    with pytest.raises(harness.base.ServiceUnavailable) as raised:
+        harness.lifecycle.start_all(harness.run.Run("r6"), services)
+
+    assert str(raised.value) == (
+        "No cache server for the integration tests: cache would not start."
+    )
+    assert sorted(line for line in calls.log if line.startswith("stop")) == [
+        "stop db with fake",
+        "stop queue with fake",
+    ]
+
+
+def test_each_server_is_stopped_by_the_backend_that_started_it(
+    harness: Any, fakes: tuple[Calls, set[str]]
+) -> None:
+    calls, _ = fakes
+    servers = {"db": fake_server(harness, "db", "other"), "cache": fake_server(harness, "cache")}
+
+    harness.lifecycle.stop_all(servers)
+
+    assert calls.log == ["stop db with other", "stop cache with fake"]
+
+
+@pytest.mark.parametrize(
+    ("asked", "url", "docker", "chosen"),
+    [
+        ("auto", "postgresql://u@h/test_x", True, "url"),
+        ("auto", "", True, "docker"),
+        ("auto", "", False, "local"),
+        ("local", "postgresql://u@h/test_x", True, "local"),
+        ("docker", "", False, "docker"),
+        ("url", "", True, "url"),
+    ],
+)
+def test_the_backend_is_the_one_asked_for_or_url_then_docker_then_local(
+    harness: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    asked: str,
+    url: str,
+    docker: bool,
+    chosen: str,
+) -> None:
+    monkeypatch.setenv("TEST_DB_URL", url)
+    monkeypatch.setattr(harness.backends, "docker_answers", lambda: docker)
+    service = SimpleNamespace(name="db", url_variable="TEST_DB_URL")
+
+    assert harness.backends.choose(service, asked).name == chosen
+
+
+def test_the_janitor_stops_a_dead_runs_servers_and_leaves_a_live_one(
+    harness: Any, processes: Processes
+) -> None:
+    calls = Calls()
+    dead, live = harness.run.Run("dead"), harness.run.Run("live")
+    processes.be(2)
+    dead.join(calls.starter(harness, ("db", "cache")), owner_stops=True)
+    processes.be(3)
+    live.join(calls.starter(harness), owner_stops=True)
+    processes.alive.discard(2)
+    processes.be(1)
+
+    reaped = harness.run.reap_abandoned(calls.stopper, keep="mine")
+
+    assert reaped == ["dead"]
+    assert calls.log == ["start dead", "start live", "stop cache,db"]
+    assert not dead.dir.exists()
+    assert live.read() is not None
+
+
+@pytest.mark.parametrize(
+    ("recorded", "backend"),
+    [({"container_id": "abc"}, "docker"), ({"pid": 42}, "local"), ({}, "url")],
+)
+def test_a_server_recorded_by_release_0_1_is_read_with_its_backend(
+    harness: Any, recorded: dict[str, Any], backend: str
+) -> None:
+    data = {"service": "db", "url": "u", "version": "1", "source": "s", "ready_seconds": 0.1}
+
+    server = harness.base.Server.from_json({**data, **recorded})
+
+    assert server.backend == backend
+
+
+def test_a_server_round_trips_through_the_state_file(harness: Any) -> None:
+    server = fake_server(harness, "db")
+
+    assert harness.base.Server.from_json(server.to_json()) == server
