@@ -59,16 +59,22 @@ def join_run(config: pytest.Config, owner_stops: bool) -> Servers:
     """Join this pytest run's servers (starting them if this process is the first)."""
     from .lifecycle import join
 
-    servers = join(os.environ.setdefault("IT_RUN_ID", run_id(config)), owner_stops)
+    servers = join(run_id(config), owner_stops)
     config.stash[RUN] = servers
     return servers
 
 
 def run_id(config: pytest.Config) -> str:
-    """The id shared by the xdist controller and its workers, or a fresh one."""
+    """IT_RUN_ID if set, else xdist's testrun uid (the workers get it), else a fresh one."""
+    chosen = os.environ.get("IT_RUN_ID", "").strip()
+    if chosen:
+        return chosen
     worker_input = getattr(config, "workerinput", None)
     if worker_input is not None:
         return str(worker_input["testrunuid"])[:16]
+    if hasattr(config.option, "testrunuid"):  # xdist's controller hands it to every worker
+        config.option.testrunuid = config.option.testrunuid or uuid.uuid4().hex
+        return str(config.option.testrunuid)[:16]
     return uuid.uuid4().hex[:16]
 
 

@@ -9,7 +9,6 @@ keys under that prefix (found with `lru_crawler metadump`, memcached 1.4.31+) ar
 from __future__ import annotations
 
 import itertools
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -27,10 +26,9 @@ from .server import address
 TESTS = itertools.count(1)
 
 
-def worker_prefix() -> str:
-    """The prefix every key of this xdist worker starts with, new for every run."""
-    run = os.environ.get("IT_RUN_ID", "run")
-    return f"test:{PROJECT}:{run}:{worker_id()}:"
+def worker_prefix(run_id: str) -> str:
+    """The prefix every key of this xdist worker starts with in run `run_id`."""
+    return f"test:{PROJECT}:{run_id}:{worker_id()}:"
 
 
 def metadump(url: str, attempts: int = 50) -> list[str]:
@@ -111,7 +109,7 @@ def memcached_url(servers: Servers) -> str:
 
 
 @pytest.fixture
-def memcached_client(memcached_url: str) -> Iterator[Client]:
+def memcached_client(servers: Servers, memcached_url: str) -> Iterator[Client]:
     """A client whose keys are this test's own; they are deleted when the test ends."""
-    with prefixed(memcached_url, f"{worker_prefix()}{next(TESTS)}:") as client:
+    with prefixed(memcached_url, f"{worker_prefix(servers.run.id)}{next(TESTS)}:") as client:
         yield client
