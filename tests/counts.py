@@ -15,7 +15,7 @@ EVERY_EXAMPLE_APP = {
     "test_factories.py": 6,
     "test_isolation.py": 11,
     "test_profile_cache.py": 2,
-    "test_safety.py": 8,
+    "test_safety.py": 13,
 }
 WITH_A_WEB_FRAMEWORK = {"test_orders_api.py": 11, "test_users_api.py": 6}
 WITHOUT_ONE = {"test_orders.py": 11, "test_users.py": 6}
@@ -24,11 +24,14 @@ TEST_AUTH = {"jwt-hs256": 13, "jwt-rs256": 14, "none": 6}
 # test per table of the project's metadata.
 ADOPTED = {
     "test_cache_isolation.py": 3,
-    "test_safety.py": 8,
+    "test_safety.py": 13,
     "test_project_database.py": 3,
 }
 ADOPTED_WITH_A_WEB_FRAMEWORK = {"test_project_app.py": 2}
 TEST_PROJECT_AUTH = {"fastapi": 6, "flask": 4}
+# test_migrations.py, with schema_source=alembic; test_cache_isolation.py, with Redis.
+MIGRATIONS = 2
+REDIS_EXAMPLE = 3
 # The example module of each service the machine can run, beyond PostgreSQL and Redis.
 SERVICE_EXAMPLES = {"mysql": 2, "rabbitmq": 2, "memcached": 2}
 
@@ -36,8 +39,11 @@ SERVICE_EXAMPLES = {"mysql": 2, "rabbitmq": 2, "memcached": 2}
 def expected_tests(answers: dict[str, Any], tables: int = 0) -> int:
     """The tests a render with `answers` has; `tables`: the adopted project's tables."""
     framework = answers.get("web_framework", "fastapi")
+    migrations = MIGRATIONS if answers.get("schema_source") == "alembic" else 0
+    redis = "redis" in answers.get("services", ["postgres", "redis"])
     auth = "none" if framework == "none" else answers.get("auth", "jwt-hs256")
     services = sum(SERVICE_EXAMPLES.get(name, 0) for name in answers.get("services", []))
+    services += migrations - (0 if redis else REDIS_EXAMPLE)
     if answers.get("example_app", True):
         count = sum(EVERY_EXAMPLE_APP.values())
         if framework == "none":

@@ -168,7 +168,7 @@ def test_an_adopted_project_updates_with_its_own_answers_file(tmp_path: Path) ->
     commit(project, "adopt the integration suite, without an example we do not need")
     before = snapshot(project)
     isolation = "tests/integration/harness/services/postgres/isolation.py"
-    append(template / "template" / isolation, "\nV0_1_1 = True\n")
+    append(template / "template" / f"{isolation}.jinja", "\nV0_1_1 = True\n")
     release(template, "v0.1.1")
 
     copier.run_update(

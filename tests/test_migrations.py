@@ -133,7 +133,7 @@ def test_an_unknown_profile_is_not_cached(redis_client: redis.Redis) -> None:
 """
 USER_FIXTURE_DOC = '"""The payment API mocked for this test; our tests rely on it."""'
 TEMPLATE_MOCKS_DOC = '"""External HTTP APIs, mocked at the `requests` library (v1.1.0)."""'
-ISOLATION = "harness/services/postgres/isolation.py"
+ISOLATION = "harness/services/postgres/isolation.py"  # rendered from isolation.py.jinja
 TEMPLATE_ISOLATION_DOC = '"""Per-test database isolation (v1.1.0): rollback, delete or truncate."""'
 
 
@@ -163,14 +163,14 @@ def test_update_keeps_user_edits_merges_template_changes_and_migrates_a_rename(
         1,
         TEMPLATE_MOCKS_DOC,
     )
-    replace_line(tsuite / ISOLATION, 1, TEMPLATE_ISOLATION_DOC)
+    replace_line(tsuite / f"{ISOLATION}.jinja", 1, TEMPLATE_ISOLATION_DOC)
     replace_line(tsuite / "README.md.jinja", 0, "# Integration tests of {{ project_name }} (v0.2)")
     add_rename(
         template,
         "v1.1.0",
         "tests/integration/test_profile_cache.py",
         "tests/integration/test_cache_profile.py",
-        "tests/integration/{% if example_app and web_framework == 'fastapi' %}"
+        "tests/integration/{% if example_app and web_framework != 'none' %}"
         "test_profile_cache.py{% endif %}.jinja",
     )
     release(template, "v1.1.0")

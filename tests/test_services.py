@@ -71,8 +71,8 @@ def test_the_defaults_bring_postgres_and_redis_only(default_project: Path) -> No
 @pytest.mark.parametrize(
     ("services", "message"),
     [
-        (["redis"], "Keep postgres and redis selected"),
-        (["postgres", "mysql"], "Keep postgres and redis selected"),
+        (["redis"], "Keep postgres selected"),
+        (["postgres", "mysql"], "Keep redis selected with the example app"),
         (["postgres", "redis", "cassandra"], "'cassandra' is not in"),
     ],
 )

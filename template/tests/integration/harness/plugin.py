@@ -2,19 +2,23 @@
 """The suite's pytest hooks: start the servers once per run, show them, stop them.
 
 Load it first, from the pytest configuration (`-p tests.integration.harness.plugin` in
-`addopts`, with the project's root on `pythonpath`): then pytest's controlling process starts
-the servers before any test or xdist worker, whether you run `pytest`, `pytest tests` or
-`pytest tests/integration`. A run that does not collect the suite starts nothing and sets no
-environment variable, and this module imports nothing more of the harness until a run does.
+`addopts`, with the project's root on `pythonpath`): then each process of the run gets the
+servers, the guard against non-test databases, config.APP_ENV and its own database before any
+conftest.py imports the app (startup.py), and pytest's controlling process starts the servers
+before any xdist worker, whether you run `pytest`, `pytest tests` or `pytest tests/integration`.
+A run that does not collect the suite starts nothing and sets no environment variable, and this
+module imports nothing more of the harness until a run does.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import sys
 import threading
 import uuid
+from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -35,17 +39,34 @@ MARKERS = (
 )
 
 
+def run_paths(config: pytest.Config) -> list[str]:
+    """The paths this run collects, as pytest decides them (usable before it has)."""
+    namespace = config.known_args_namespace
+    paths: list[str] = list(getattr(namespace, "file_or_dir", None) or [])
+    here = config.invocation_params.dir
+    if not paths and here == config.rootpath:
+        for pattern in config.getini("testpaths"):
+            paths += sorted(glob.glob(str(Path(here, pattern)), recursive=True))
+    return paths or [str(here)]
+
+
 def selects_suite(config: pytest.Config) -> bool:
     """Whether this run collects the suite: one of its paths is in the suite or contains it."""
     here = config.invocation_params.dir
-    ignored = [Path(here, path).resolve() for path in config.getoption("ignore") or []]
+    namespace = config.known_args_namespace
+    ignored = [Path(here, path).resolve() for path in getattr(namespace, "ignore", None) or []]
     if any(path == SUITE or path in SUITE.parents for path in ignored):
         return False
-    for arg in config.args:
+    for arg in run_paths(config):
         path = Path(here, arg.split("::", 1)[0]).resolve()
         if path == SUITE or SUITE in path.parents or path in SUITE.parents:
             return True
     return False
+
+
+def in_worker() -> bool:
+    """Whether this process is a pytest-xdist worker."""
+    return bool(os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 def register(config: pytest.Config) -> None:
@@ -59,23 +80,41 @@ def join_run(config: pytest.Config, owner_stops: bool) -> Servers:
     """Join this pytest run's servers (starting them if this process is the first)."""
     from .lifecycle import join
 
-    servers = join(run_id(config), owner_stops)
+    servers = join(run_id(), owner_stops)
     config.stash[RUN] = servers
     return servers
 
 
-def run_id(config: pytest.Config) -> str:
-    """IT_RUN_ID if set, else xdist's testrun uid (the workers get it), else a fresh one."""
+def start(config: pytest.Config) -> Servers:
+    """Join the run and get this process ready for its tests (startup.py)."""
+    from .startup import prepare
+
+    servers = join_run(config, owner_stops=not in_worker())
+    prepare(servers)
+    return servers
+
+
+def run_id() -> str:
+    """IT_RUN_ID if set, else xdist's testrun uid in a worker, else a fresh one."""
     chosen = os.environ.get("IT_RUN_ID", "").strip()
     if chosen:
         return chosen
-    worker_input = getattr(config, "workerinput", None)
-    if worker_input is not None:
-        return str(worker_input["testrunuid"])[:16]
-    if hasattr(config.option, "testrunuid"):  # xdist's controller hands it to every worker
-        config.option.testrunuid = config.option.testrunuid or uuid.uuid4().hex
-        return str(config.option.testrunuid)[:16]
-    return uuid.uuid4().hex[:16]
+    shared = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    return shared[:16] if shared else uuid.uuid4().hex[:16]
+
+
+def parent_session_fixtures(config: pytest.Config) -> list[str]:
+    """Session-scoped autouse fixtures of the conftest.py files above the suite: they run too."""
+    found = []
+    for plugin in config.pluginmanager.get_plugins():
+        path = Path(getattr(plugin, "__file__", None) or "")
+        if path.name != "conftest.py" or path.resolve().parent not in SUITE.parents:
+            continue
+        for name, value in vars(plugin).items():
+            marker = getattr(value, "_fixture_function_marker", None)
+            if marker is not None and marker.autouse and marker.scope == "session":
+                found.append(f"{path.resolve().relative_to(config.rootpath)}::{name}")
+    return sorted(found)
 
 
 def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -83,10 +122,27 @@ def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Loaded first: servers, guard, APP_ENV and this process's database before any conftest."""
+    namespace = early_config.known_args_namespace
+    if namespace.help or namespace.version or namespace.collectonly:
+        return
+    if not selects_suite(early_config):
+        return
+    try:
+        start(early_config)
+    except (ServiceUnavailable, ValueError) as error:
+        raise pytest.UsageError(str(error)) from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the suite's markers; in a run of the suite, SIGTERM tears down like Ctrl-C."""
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    servers = config.stash.get(RUN, None)
+    if servers is not None and not in_worker() and hasattr(config.option, "testrunuid"):
+        config.option.testrunuid = config.option.testrunuid or servers.run.id  # xdist's workers
     if selects_suite(config) and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
 
@@ -99,26 +155,46 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start the servers in the controlling process, before the header is printed."""
+    """Start the servers here when the plugin was not loaded first (see the module's doc)."""
     config = session.config
-    if hasattr(config, "workerinput") or config.option.collectonly or not selects_suite(config):
+    if in_worker() or config.option.collectonly or RUN in config.stash:
+        return
+    if not selects_suite(config):
         return
     try:
-        join_run(config, owner_stops=True)
+        start(config)
     except (ServiceUnavailable, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Show the backend, server versions and start-up times."""
+    """Show the backend, server versions and start-up times, and parent fixtures that run too."""
     servers = config.stash.get(RUN, None)
     if servers is None:
         return []
     lines = [f"integration servers (IT_BACKEND={backend_name()}):"]
-    return lines + [
+    lines += [
         f"  {s.service}: {s.version} via {s.backend} ({s.source}), ready in {s.ready_seconds:.2f} s"
         for s in servers.by_name.values()
     ]
+    parents = parent_session_fixtures(config)
+    if parents:
+        lines.append(f"runs for this suite too (session, autouse): {', '.join(parents)}")
+    return lines
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A refused connection to a non-test database ends the run: no test goes on to write."""
+    report = yield
+    if call.excinfo is not None:
+        from .safety import NotATestDatabase
+
+        if call.excinfo.errisinstance(NotATestDatabase):
+            item.session.shouldstop = str(call.excinfo.value)
+    return report
 
 
 @pytest.hookimpl(trylast=True)
@@ -127,5 +203,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     servers = session.config.stash.get(RUN, None)
     if servers is not None:
         from .lifecycle import leave
+        from .startup import finish
 
+        finish(servers)
         leave(servers)

