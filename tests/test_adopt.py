@@ -14,17 +14,23 @@ the app, `db_session` and a factory on `BaseFactory` share one transaction).
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import copier
+import psycopg
 import pytest
 
 from tests.conftest import LINT_TOOLS, PROVEN_SERVICES
 from tests.counts import expected_tests
 from tests.helpers import ROOT, cached_venv, render, rendered_files, run
+from tests.servers import postgres_server
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_migrations import append, commit, release
 from tests.test_render import check_project
@@ -54,6 +60,33 @@ NOTES_ANSWERS: dict[str, Any] = {
     "jwt_subject_claim": "uid",
     "jwt_extra_claims": "aud=notes",
 }
+# fullstack: FastAPI with SQLModel models, Alembic migrations (one creates uuid-ossp, one seeds
+# a row), pydantic-settings read at import from POSTGRES_SERVER, POSTGRES_PORT, ..., a module-
+# level engine, routes under /api/v1 with a tag-based unique-id function, EmailStr fields, a
+# login route, and a parent tests/conftest.py whose session autouse fixture commits a superuser
+# through the app's engine and deletes every user when the session ends.
+FULLSTACK_ANSWERS: dict[str, Any] = {
+    "project_name": "Full Stack",
+    "package_name": "fullstack",
+    "example_app": False,
+    "orm": "sqlmodel",
+    "schema_source": "alembic",
+    "services": ["postgres"],
+    "app_factory": "app.main:app",
+    "models_metadata": "app.models:SQLModel",
+    "session_dependency": "app.api.deps:get_db",
+    "current_user_dependency": "app.api.deps:get_current_user",
+    "jwt_key": "app.core.config:settings.SECRET_KEY",
+    "app_env": (
+        "POSTGRES_SERVER={postgres.host},POSTGRES_PORT={postgres.port},"
+        "POSTGRES_USER={postgres.user},POSTGRES_PASSWORD={postgres.password},"
+        "POSTGRES_DB={postgres.database}"
+    ),
+}
+# What a project needs beyond the suite's requirements, to import the code the suite uses.
+PROJECT_DEPENDENCIES = {
+    "fullstack": ["pydantic-settings>=2.2.1,<3", "email-validator>=2.1,<3", "python-multipart<1"]
+}
 # Project, answers, and the tests its run has: the examples (tests/counts.py, with the
 # project's 3 tables) and, with a web framework, the project's wiring tests (3).
 ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
@@ -64,6 +97,7 @@ ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
         {**BILLING_ANSWERS, "web_framework": "none"},
         expected_tests({**BILLING_ANSWERS, "web_framework": "none"}, tables=3),
     ),
+    "fullstack": ("fullstack", FULLSTACK_ANSWERS, expected_tests(FULLSTACK_ANSWERS, tables=3) + 4),
     # Every service this machine can run, each with its example tests.
     "notes-with-services": (
         "notes",
@@ -190,6 +224,38 @@ def test_an_adopted_project_updates_with_its_own_answers_file(tmp_path: Path) ->
     assert "app_factory: billing.main:create_app" in (project / answers_file).read_text()
 
 
+def pytest_table(toml: str) -> dict[str, list[str]] | None:
+    """The `key = [strings]` lines of a TOML text's pytest table, or None without one."""
+    table = toml.partition("[tool.pytest.ini_options]\n")
+    if not table[1]:
+        return None
+    body = table[2].split("\n[", 1)[0]
+    found = re.findall(r"(?m)^(\w+) = (\[.*\])$", body)
+    return {key: json.loads(value) for key, value in found}
+
+
+def merge_pytest_table(project: Path) -> None:
+    """Do what the README says of the snippet's pytest table: merge it into pyproject.toml."""
+    wanted = pytest_table((project / "tests/integration/pyproject-snippet.toml").read_text())
+    assert wanted, "the snippet has no pytest table"
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    own = pytest_table(text)
+    if own is None:
+        lines = [f"{key} = {json.dumps(value)}" for key, value in wanted.items()]
+        pyproject.write_text(text + "\n[tool.pytest.ini_options]\n" + "\n".join(lines) + "\n")
+        return
+    header = "[tool.pytest.ini_options]\n"
+    for key, value in wanted.items():
+        merged = own.get(key, []) + [item for item in value if item not in own.get(key, [])]
+        line = f"{key} = {json.dumps(merged)}\n"
+        if key in own:
+            text = re.sub(rf"(?m)^{key} = .*\n", line, text, count=1)
+        else:
+            text = text.replace(header, header + line, 1)
+    pyproject.write_text(text)
+
+
 def merge_mypy_overrides(project: Path) -> None:
     """Do what the snippet asks for mypy: append its overrides to the project's pyproject.toml."""
     snippet = (project / "tests/integration/pyproject-snippet.toml").read_text()
@@ -207,13 +273,19 @@ def test_the_adopted_suite_lints_types_and_passes(
 ) -> None:
     name, answers, expected = ADOPTIONS[adoption]
     project = existing_project(tmp_path, name)
+    before = snapshot(project)
     render(project, **answers)
+    after = snapshot(project)
+    assert {path: after.get(path) for path in before} == before
     suite = project / "tests" / "integration"
     if answers.get("web_framework") != "none":
         shutil.copy(PROJECTS / "wiring" / f"test_{name}.py", suite / f"test_{name}.py")
     check_project(project)
+    merge_pytest_table(project)
     merge_mypy_overrides(project)
-    python = cached_venv(suite / "requirements.txt", LINT_TOOLS)
+    python = cached_venv(
+        suite / "requirements.txt", LINT_TOOLS + PROJECT_DEPENDENCIES.get(name, [])
+    )
 
     # The suite and what it imports of the project (the suite's requirements stand in for the
     # project's own, so its modules the suite never imports may need packages not installed).
@@ -273,6 +345,10 @@ def test_other_answers_render_cleanly(tmp_path: Path, answers: dict[str, Any]) -
         ("jwt_extra_claims", "aud=x,", "Type name=value pairs"),
         ("jwt_extra_claims", "exp=1", "leave them out"),
         ("jwt_extra_claims", "sub=1", "leave them out"),
+        ("app_env", "DATABASE_URL={postgres.url}\nX=1", "Type NAME=TEMPLATE pairs"),
+        ("app_env", "DATABASE_URL={postgres.uri}", "is no field of a selected service"),
+        ("app_env", "X={redis.url},X={postgres.url}", "X is set twice"),
+        ("app_env", 'X="{postgres.url}"', "Type NAME=TEMPLATE pairs"),
     ],
 )
 def test_bad_answers_are_refused_and_nothing_is_written(
@@ -282,6 +358,27 @@ def test_bad_answers_are_refused_and_nothing_is_written(
 
     with pytest.raises(ValueError, match=message):
         render(destination, **{**BILLING_ANSWERS, question: value})
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"alembic_ini": "../alembic.ini"}, "without '..'"),
+        ({"alembic_ini": "alembic.cfg"}, "ends in .ini"),
+        ({"alembic_ini": "/etc/alembic.ini"}, "relative to the project's root"),
+        ({"app_env": ""}, "With schema_source=alembic, answer app_env"),
+    ],
+    ids=["parent", "not-ini", "absolute", "alembic-without-app_env"],
+)
+def test_bad_migration_answers_are_refused_and_nothing_is_written(
+    tmp_path: Path, answers: dict[str, str], message: str
+) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        render(destination, **{**FULLSTACK_ANSWERS, **answers})
 
     assert not destination.exists() or not any(destination.iterdir())
 
@@ -296,3 +393,65 @@ def test_an_rs256_public_key_comes_from_an_environment_variable(tmp_path: Path) 
         )
 
     assert not destination.exists() or not any(destination.iterdir())
+
+
+@pytest.fixture
+def real_database(tmp_path: Path) -> Iterator[str]:
+    """A server holding a database named like a real one, `app`, with rows in its user table."""
+    with postgres_server("app") as url, psycopg.connect(url, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "user" (id serial PRIMARY KEY, email text NOT NULL)')
+        for email in SENTINEL_USERS:
+            conn.execute('INSERT INTO "user" (email) VALUES (%s)', (email,))
+        yield url
+
+
+SENTINEL_USERS = ["grace@example.com", "linus@example.com", "barbara@example.com"]
+
+
+def users_in(url: str) -> list[str]:
+    """The e-mail addresses in the user table of the database `url` names."""
+    with psycopg.connect(url) as conn:
+        return [row[0] for row in conn.execute('SELECT email FROM "user" ORDER BY id')]
+
+
+def settings_pointing_at(url: str) -> dict[str, str]:
+    """The full-stack app's settings, as a developer's shell would set them for `url`."""
+    parts = urlsplit(url)
+    return {
+        "POSTGRES_SERVER": parts.hostname or "",
+        "POSTGRES_PORT": str(parts.port),
+        "POSTGRES_USER": parts.username or "",
+        "POSTGRES_DB": parts.path.lstrip("/"),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answered", [True, False], ids=["app_env", "no-app_env"])
+def test_the_real_database_the_apps_settings_name_is_never_written(
+    tmp_path: Path, state_dir: Path, real_database: str, answered: bool
+) -> None:
+    # The developer's environment points the app at a real database; with app_env the suite
+    # points it at the test servers before the app is imported, without it the guard refuses.
+    # (Without app_env the migrations could not be pointed at the test database: the schema
+    # then comes from the models, and copier refuses app_env="" with schema_source=alembic.)
+    unanswered = {**FULLSTACK_ANSWERS, "app_env": "", "schema_source": "metadata"}
+    answers = FULLSTACK_ANSWERS if answered else unanswered
+    project = existing_project(tmp_path, "fullstack")
+    render(project, **answers)
+    merge_pytest_table(project)
+    suite = project / "tests" / "integration"
+    python = cached_venv(suite / "requirements.txt", LINT_TOOLS + PROJECT_DEPENDENCIES["fullstack"])
+    env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}
+    env |= settings_pointing_at(real_database)
+
+    result = run([str(python.parent / "pytest"), "tests/integration", "-n", "2"], project, env)
+
+    output = result.stdout + result.stderr
+    if answered:
+        assert result.returncode == 0, output
+        assert re.search(r"^=+ \d+ passed", result.stdout, re.MULTILINE), output
+    else:
+        assert result.returncode != 0, output
+        assert "Refused a connection to database 'app' before it was made" in output
+    assert users_in(real_database) == SENTINEL_USERS
+    assert leftovers(state_dir) == []

@@ -62,8 +62,23 @@ def migrate(servers: dict[str, Server], database: str) -> None:
     ini = config.PROJECT_ROOT / config.ALEMBIC_INI
     if not ini.is_file():
         raise ServiceUnavailable(f"there is no {ini} for the migrations (ALEMBIC_INI in config.py)")
+    # The guard runs in the subprocess too: migrations never reach a non-test database.
+    guarded = (
+        "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+        f"from {__package__.rsplit('.', 2)[0]}.safety import guard_connections; "
+        "guard_connections(); from alembic.config import main; main(prog='alembic')"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", ini.name, "upgrade", "head"],
+        [
+            sys.executable,
+            "-c",
+            guarded,
+            str(config.PROJECT_ROOT),
+            "-c",
+            ini.name,
+            "upgrade",
+            "head",
+        ],
         cwd=ini.parent,
         env={**os.environ, **app_env(servers, database)},
         capture_output=True,
