@@ -98,6 +98,12 @@ ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
         expected_tests({**BILLING_ANSWERS, "web_framework": "none"}, tables=3),
     ),
     "fullstack": ("fullstack", FULLSTACK_ANSWERS, expected_tests(FULLSTACK_ANSWERS, tables=3) + 4),
+    # Real commits, the truncate strategy, around the row the migrations seeded.
+    "fullstack-truncate": (
+        "fullstack",
+        {**FULLSTACK_ANSWERS, "isolation": "truncate"},
+        expected_tests(FULLSTACK_ANSWERS, tables=3) + 4,
+    ),
     # Every service this machine can run, each with its example tests.
     "notes-with-services": (
         "notes",
@@ -265,6 +271,19 @@ def merge_mypy_overrides(project: Path) -> None:
             pyproject.write("\n" + overrides[1] + overrides[2])
 
 
+def own_tests_outcome(project: Path, python: Path, state_dir: Path) -> tuple[int, str] | None:
+    """How the project's own tests end (exit code, summary line); None if it has none."""
+    own_tests = sorted(str(path.relative_to(project)) for path in project.glob("tests/test_*.py"))
+    if not own_tests:
+        return None
+    env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}
+    command = [str(python.parent / "pytest"), *own_tests, "-p", "no:cacheprovider", "-q"]
+    result = run(command, project, env)
+    assert "integration servers" not in result.stdout
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    return result.returncode, re.sub(r" in [0-9.]+s.*", "", summary)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 @pytest.mark.parametrize("adoption", ADOPTIONS)
@@ -281,11 +300,14 @@ def test_the_adopted_suite_lints_types_and_passes(
     if answers.get("web_framework") != "none":
         shutil.copy(PROJECTS / "wiring" / f"test_{name}.py", suite / f"test_{name}.py")
     check_project(project)
-    merge_pytest_table(project)
-    merge_mypy_overrides(project)
     python = cached_venv(
         suite / "requirements.txt", LINT_TOOLS + PROJECT_DEPENDENCIES.get(name, [])
     )
+    own_state = tmp_path / "own-tests-state"
+    own_state.mkdir()
+    own_tests_before = None if workers else own_tests_outcome(project, python, own_state)
+    merge_pytest_table(project)
+    merge_mypy_overrides(project)
 
     # The suite and what it imports of the project (the suite's requirements stand in for the
     # project's own, so its modules the suite never imports may need packages not installed).
@@ -298,6 +320,11 @@ def test_the_adopted_suite_lints_types_and_passes(
     assert_all_passed(outcome)
     assert outcome.passed == expected
     assert leftovers(state_dir) == []
+    # The merged pytest table changes nothing for the project's own tests: they end as they did
+    # before adoption, and no integration server starts for them.
+    if own_tests_before is not None:
+        assert own_tests_outcome(project, python, own_state) == own_tests_before
+        assert not any(own_state.iterdir())
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,16 @@ COMBINATIONS: list[dict[str, Any]] = [
     },
     {"web_framework": "none", "http_client": "httpx", "isolation": "schema"},
     {"web_framework": "none", "isolation": "delete"},
+    # orm x schema_source, with the example app; the commit strategies over seeded migrations.
+    {"orm": "sqlmodel", "schema_source": "metadata", "isolation": "rollback"},
+    {"orm": "sqlalchemy", "schema_source": "alembic", "isolation": "truncate"},
+    {
+        "orm": "sqlmodel",
+        "schema_source": "alembic",
+        "web_framework": "flask",
+        "isolation": "delete",
+    },
+    {"orm": "sqlmodel", "schema_source": "alembic", "web_framework": "none"},
 ]
 
 

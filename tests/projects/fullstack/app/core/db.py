@@ -11,7 +11,9 @@ engine = create_engine(settings.SQLALCHEMY_DATABASE_URI)
 
 def init_db(session: Session) -> None:
     """Create the first superuser unless it exists; the schema itself comes from Alembic."""
-    existing = session.exec(select(User).where(User.email == settings.FIRST_SUPERUSER)).first()
+    existing = session.exec(
+        select(User).where(User.email == settings.FIRST_SUPERUSER)
+    ).first()
     if existing is None:
         crud.create_user(
             session=session,

@@ -16,7 +16,9 @@ ROUNDS = 100_000
 
 def create_access_token(subject: str | Any, expires_delta: timedelta) -> str:
     expires = datetime.now(timezone.utc) + expires_delta
-    return jwt.encode({"exp": expires, "sub": str(subject)}, settings.SECRET_KEY, ALGORITHM)
+    return jwt.encode(
+        {"exp": expires, "sub": str(subject)}, settings.SECRET_KEY, ALGORITHM
+    )
 
 
 def get_password_hash(password: str) -> str:
@@ -27,5 +29,7 @@ def get_password_hash(password: str) -> str:
 
 def verify_password(password: str, hashed: str) -> bool:
     _, rounds, salt, expected = hashed.split("$")
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(rounds))
+    digest = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), salt.encode(), int(rounds)
+    )
     return hmac.compare_digest(digest.hex(), expected)

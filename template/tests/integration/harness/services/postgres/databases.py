@@ -12,19 +12,15 @@ import os
 import pkgutil
 import subprocess
 import sys
-from typing import Any
 
 import psycopg
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.pool import NullPool
 
 from ... import config
 from ...app_env import app_env
 from ...base import Server, ServiceUnavailable
 from .server import libpq_url, sqlalchemy_url, template_name, with_database, worker_database
-
-# The primary keys of the rows the migrations seeded, by table: the clean-up spares them.
-SEEDED: dict[str, list[tuple[Any, ...]]] = {}
 
 
 def metadata_of(tables: object) -> MetaData:
@@ -110,24 +106,4 @@ def prepare(servers: dict[str, Server], template_built: bool) -> str:
         build_template(servers)
     name = worker_database(url)
     clone_template(url, name)
-    own = sqlalchemy_url(with_database(url, name))
-    if config.SCHEMA_SOURCE == "alembic":
-        SEEDED.update(seeded_keys(own))
-    return own
-
-
-def seeded_keys(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """The primary keys of every row in database `url`, by table, before any test ran."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        tables = MetaData()
-        tables.reflect(engine)
-        with engine.connect() as connection:
-            keys = {
-                table.name: [tuple(row) for row in connection.execute(select(*key))]
-                for table in tables.sorted_tables
-                if (key := list(table.primary_key.columns)) and table.name != "alembic_version"
-            }
-    finally:
-        engine.dispose()
-    return {name: rows for name, rows in keys.items() if rows}
+    return sqlalchemy_url(with_database(url, name))

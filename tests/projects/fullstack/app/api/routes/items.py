@@ -14,5 +14,7 @@ def read_items(session: SessionDep, current_user: CurrentUser) -> object:
 
 
 @router.post("/", response_model=ItemPublic)
-def create_item(session: SessionDep, current_user: CurrentUser, item_in: ItemCreate) -> object:
+def create_item(
+    session: SessionDep, current_user: CurrentUser, item_in: ItemCreate
+) -> object:
     return crud.create_item(session=session, item_in=item_in, owner_id=current_user.id)

@@ -18,10 +18,14 @@ def login_access_token(
     session: SessionDep, form_data: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
     """OAuth2 password flow: a token for the user whose e-mail and password these are."""
-    user = crud.authenticate(session=session, email=form_data.username, password=form_data.password)
+    user = crud.authenticate(
+        session=session, email=form_data.username, password=form_data.password
+    )
     if user is None:
         raise HTTPException(status_code=400, detail="Incorrect email or password")
     if not user.is_active:
         raise HTTPException(status_code=400, detail="Inactive user")
     expires = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
-    return Token(access_token=security.create_access_token(user.id, expires_delta=expires))
+    return Token(
+        access_token=security.create_access_token(user.id, expires_delta=expires)
+    )
