@@ -60,6 +60,27 @@ def rendered_python(default_project: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def async_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template rendered with its defaults and async_db=true; not to be modified."""
+    return render(tmp_path_factory.mktemp("async") / "project", async_db=True)
+
+
+@pytest.fixture(scope="session")
+def async_python(async_project: Path) -> Path:
+    """A virtual environment with the requirements of `async_project`."""
+    return cached_venv(async_project / "tests" / "integration" / "requirements.txt", LINT_TOOLS)
+
+
+@pytest.fixture(params=["defaults", "async_db"])
+def default_render(request: pytest.FixtureRequest) -> tuple[Path, Path]:
+    """The default render, then the default render with async_db=true: (project, python)."""
+    project, python = ("default_project", "rendered_python")
+    if request.param == "async_db":
+        project, python = ("async_project", "async_python")
+    return request.getfixturevalue(project), request.getfixturevalue(python)
+
+
+@pytest.fixture(scope="session")
 def services_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template rendered with every service this machine can run; not to be modified."""
     return render(tmp_path_factory.mktemp("services") / "project", services=PROVEN_SERVICES)

@@ -54,6 +54,12 @@ COMBINATIONS: list[dict[str, Any]] = [
         "isolation": "delete",
     },
     {"orm": "sqlmodel", "schema_source": "alembic", "web_framework": "none"},
+    # async_db x orm x isolation: every strategy on AsyncSession, both ORMs, both frameworks.
+    {"async_db": True, "orm": "sqlalchemy", "isolation": "rollback", "http_client": "httpx"},
+    {"async_db": True, "orm": "sqlmodel", "isolation": "truncate", "schema_source": "alembic"},
+    {"async_db": True, "orm": "sqlalchemy", "isolation": "delete", "auth": "jwt-rs256"},
+    {"async_db": True, "orm": "sqlmodel", "isolation": "schema", "web_framework": "none"},
+    {"async_db": True, "orm": "sqlalchemy", "isolation": "database", "auth": "none"},
 ]
 
 

@@ -22,7 +22,7 @@ from tests.compose import (
     unique_project_name,
 )
 from tests.conftest import PROVEN_SERVICES
-from tests.counts import expected_tests
+from tests.counts import DEFAULT_RENDER_TESTS, expected_tests
 from tests.helpers import run
 from tests.suite import Outcome, assert_all_passed, run_suite
 
@@ -63,13 +63,15 @@ def docker_env(run_id: str, **extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 def test_default_render_passes_on_the_docker_backend(
-    default_project: Path, rendered_python: Path, workers: list[str], run_id: str
+    default_render: tuple[Path, Path], workers: list[str], run_id: str
 ) -> None:
+    project, python = default_render
     before = volumes()
 
-    outcome = run_suite(rendered_python, default_project, docker_env(run_id), *workers)
+    outcome = run_suite(python, project, docker_env(run_id), *workers)
 
     assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS
     assert "via docker (" in outcome.output
     assert labelled_containers(run_id) == []
     assert volumes() == before

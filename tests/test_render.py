@@ -49,6 +49,7 @@ ONE_CHANGE = [
     ("isolation", "schema"),
     ("isolation", "database"),
     ("orm", "sqlmodel"),
+    ("async_db", True),
     ("schema_source", "alembic"),
     ("ci", "github-testcontainers"),
     ("ci", "none"),
@@ -146,5 +147,14 @@ def test_invalid_answers_are_refused_and_nothing_is_written(
 
     with pytest.raises(ValueError, match=message):
         render(destination, **{question: value})
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+def test_async_db_with_flask_is_refused_with_what_to_answer(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match=r"Flask views are synchronous.*answer async_db=false"):
+        render(destination, web_framework="flask", async_db=True)
 
     assert not destination.exists() or not any(destination.iterdir())

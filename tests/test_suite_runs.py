@@ -38,13 +38,17 @@ def local_env(state_dir: Path, **extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 def test_default_render_passes_on_the_local_backend(
-    default_project: Path, rendered_python: Path, state_dir: Path, workers: list[str]
+    default_render: tuple[Path, Path], state_dir: Path, workers: list[str]
 ) -> None:
-    outcome = run_suite(rendered_python, default_project, local_env(state_dir), *workers)
+    project, python = default_render
+    outcome = run_suite(python, project, local_env(state_dir), *workers)
 
     assert_all_passed(outcome)
     assert outcome.passed == DEFAULT_RENDER_TESTS
     assert "via local" in outcome.output
+    # pytest-asyncio's header: the async_db render's tests ran on its event loop.
+    is_async = "async_db: true" in (project / ".copier-answers.yml").read_text()
+    assert ("asyncio: mode=" in outcome.output) == is_async
     assert leftovers(state_dir) == []
 
 

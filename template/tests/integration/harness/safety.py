@@ -2,9 +2,9 @@
 """The guard that keeps the suite away from any database that is not a test database.
 
 `ensure_test_database` checks the URLs the suite is given; `guard_connections` then refuses,
-before it connects, every SQLAlchemy or psycopg connection this process opens to a database
-whose name does not look like a test database: the app's own engine and a parent conftest.py's
-fixtures included.
+before it connects, every SQLAlchemy, psycopg or asyncpg connection this process opens to a
+database whose name does not look like a test database: the app's own engine and a parent
+conftest.py's fixtures included.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def guard_connections() -> None:
     for module in ("psycopg", "psycopg2"):
         if importlib.util.find_spec(module) is not None:
             guard_driver(importlib.import_module(module))
+    if importlib.util.find_spec("asyncpg") is not None:
+        guard_asyncpg(importlib.import_module("asyncpg"))
 
 
 def check_sqlalchemy_connect(
@@ -123,3 +125,19 @@ def guard_driver(module: Any) -> None:
         cls = getattr(module, name, None)
         if cls is not None and hasattr(cls, "connect"):
             cls.connect = classmethod(guarded(cls.connect.__func__))
+
+
+def guard_asyncpg(module: Any) -> None:
+    """Check the database before asyncpg's `connect` (its pools' too) opens it."""
+
+    def guarded(connect: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(connect)
+        async def checked(*args: Any, **kwargs: Any) -> Any:
+            dsn = str(args[0]) if args else str(kwargs.get("dsn") or "")
+            ensure_test_database_name(driver_database(dsn, kwargs))
+            return await connect(*args, **kwargs)
+
+        return checked
+
+    module.connect = guarded(module.connect)
+    module.connection.connect = module.connect  # what asyncpg's pools call

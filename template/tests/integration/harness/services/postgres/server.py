@@ -44,6 +44,11 @@ def sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + libpq_url(url).split("://", 1)[1]
 
 
+def asyncpg_url(url: str) -> str:
+    """`url` with the asyncpg driver named, as SQLAlchemy's async engine reads it."""
+    return "postgresql+asyncpg://" + libpq_url(url).split("://", 1)[1]
+
+
 def database_name(url: str) -> str:
     """The database a URL names."""
     return unquote(urlsplit(url).path.lstrip("/"))
