@@ -37,6 +37,7 @@ import argparse
 import contextlib
 import gc
 import importlib
+import json
 import os
 import platform
 import shutil
@@ -56,7 +57,10 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "build" / "bench" / "project"
+# The defaults with async_db=true: db_session's AsyncSession, measured in its own environment.
+ASYNC_PROJECT = ROOT / "build" / "bench" / "async-project"
 TOKEN_VARIABLE = "IT_BENCH_TOKEN"
+ASYNC_PYTHON_VARIABLE = "IT_BENCH_ASYNC_PYTHON"
 RUN_LABEL = "it-template.run"  # the label the rendered docker backend puts on its containers
 # The services rendered for the benchmark: those whose servers this machine can run.
 SERVICES = ["postgres", "mysql", "redis", "rabbitmq", "memcached"]
@@ -145,8 +149,9 @@ def bench_requirements() -> list[str]:
     return list(project["optional-dependencies"]["bench"])
 
 
-def prepare() -> Path:
-    """Render the defaults into build/bench/project; return the benchmark environment's Python."""
+def prepare() -> tuple[Path, Path]:
+    """Render the defaults into build/bench/project, and with async_db=true into
+    build/bench/async-project; return the Python of each one's environment."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     import warnings
@@ -169,7 +174,13 @@ def prepare() -> Path:
         f"environment {python.parent.parent.relative_to(ROOT)} ready in "
         f"{time.monotonic() - began:.1f} s"
     )
-    return python
+    shutil.rmtree(ASYNC_PROJECT, ignore_errors=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Dirty template changes included")
+        render(ASYNC_PROJECT, async_db=True)
+    async_python = cached_venv(ASYNC_PROJECT / "tests" / "integration" / "requirements.txt", [])
+    progress(f"rendered {ASYNC_PROJECT.relative_to(ROOT)} (async_db=true), environment ready")
+    return python, async_python
 
 
 def state_base() -> str:
@@ -217,11 +228,12 @@ def remove_labelled_containers(token: str) -> None:
 
 def outer(args: argparse.Namespace) -> int:
     """Prepare, run the measuring half in the benchmark environment, always clean up."""
-    python = prepare()
+    python, async_python = prepare()
     state = Path(tempfile.mkdtemp(prefix="it-bench-", dir=args.state_base or state_base()))
     state.chmod(0o711)  # as root PostgreSQL runs as nobody, which must pass through
     token = f"b{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "IT_STATE_DIR": str(state), TOKEN_VARIABLE: token}
+    env[ASYNC_PYTHON_VARIABLE] = str(async_python)
     if not args.reuse_cache:
         env["IT_CACHE_DIR"] = str(state / "cache")
     argv = [str(python), str(Path(__file__).resolve()), "--measure", str(PROJECT)]
@@ -592,6 +604,87 @@ def measure_isolation(bench: Bench, url: str) -> dict[str, float]:
     }
 
 
+def measure_async_isolation(bench: Bench, url: str, rollback: dict[str, float]) -> None:
+    """The same rollback rows for db_session's AsyncSession (async_db=true), beside the sync ones.
+
+    The async render's isolation module has the same package name as the sync one, so it runs
+    in a process of its own (its environment has asyncpg), on a clone of the same template.
+    """
+    pg, database = bench.suite.postgres, bench.suite.database
+    name = f"{pg.database_name(url)}_async_bench"
+    database.clone_template(url, name)
+    count = bench.times("per_test")
+    progress(f"rollback isolation on AsyncSession: {count} tests")
+    try:
+        done = subprocess.run(
+            [
+                os.environ[ASYNC_PYTHON_VARIABLE],
+                str(Path(__file__).resolve()),
+                "--measure-async",
+                str(ASYNC_PROJECT),
+                pg.with_database(url, name),
+                str(count),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        database.drop_database(url, name)
+    if done.returncode != 0:
+        bench.notes.append(f"BUG? the AsyncSession rows failed: {done.stderr.strip()[-300:]}")
+        return
+    found = json.loads(done.stdout)
+    bench.rows.append(
+        Row("async: a test's work without isolation (AsyncSession of its own)", found["without"])
+    )
+    bench.rows.append(
+        Row("async: the same test in db_session's rollback isolation", found["wrapped"])
+    )
+    overhead = found["overhead"]
+    bench.rows.append(Row("async: rollback isolation overhead per test (difference)", overhead))
+    bench.notes.append(
+        f"AsyncSession's rollback overhead is {statistics.median(overhead) * 1000:.3f} ms per "
+        f"test, the sync Session's {rollback['overhead'] * 1000:.3f} ms (rows above)"
+    )
+
+
+def async_isolation_times(project: Path, url: str, count: int) -> dict[str, list[float]]:
+    """Run in the async render's environment: time its rollback_session against plain work."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    sys.path[:0] = [str(project), str(project / "src")]
+    server = importlib.import_module("tests.integration.harness.services.postgres.server")
+    isolation = importlib.import_module("tests.integration.harness.services.postgres.isolation")
+    select_one = text("SELECT 1")
+
+    async def times() -> dict[str, list[float]]:
+        engine = create_async_engine(server.asyncpg_url(url))  # as async_db_engine does
+        found: dict[str, list[float]] = {"without": [], "wrapped": [], "overhead": []}
+        try:
+            for index in range(WARM_UP + count):
+                began = time.perf_counter()
+                async with AsyncSession(engine) as session:
+                    (await session.execute(select_one)).scalar_one()
+                    await session.rollback()
+                middle = time.perf_counter()
+                async with isolation.rollback_session(engine) as session:
+                    (await session.execute(select_one)).scalar_one()
+                end = time.perf_counter()
+                if index >= WARM_UP:
+                    found["without"].append(middle - began)
+                    found["wrapped"].append(end - middle)
+                    found["overhead"].append((end - middle) - (middle - began))
+        finally:
+            await engine.dispose()
+        return found
+
+    return asyncio.run(times())
+
+
 def measure_janitor(bench: Bench, url: str, rollback: dict[str, float]) -> None:
     """pytest-postgresql's per-test database, with its own janitor, on the same server."""
     import psycopg
@@ -818,6 +911,7 @@ def measure(args: argparse.Namespace) -> int:
             bench, url, f"{suite.postgres.database_name(url)}_clone", "local", bench.times("clone")
         )
         rollback = measure_isolation(bench, url)
+        measure_async_isolation(bench, url, rollback)
         measure_janitor(bench, url, rollback)
         measure_own_namespace(bench, suite.lifecycle.Servers(local["run"], local["servers"]))
         bench.stop(local["run"])
@@ -882,7 +976,12 @@ def main(argv: list[str] | None = None) -> int:
         "suite itself chooses, else /tmp)",
     )
     parser.add_argument("--measure", metavar="PROJECT", help=argparse.SUPPRESS)
+    parser.add_argument("--measure-async", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure_async:
+        project, url, count = args.measure_async
+        print(json.dumps(async_isolation_times(Path(project), url, int(count))))
+        return 0
     if args.measure:
         return measure(args)
     return outer(args)

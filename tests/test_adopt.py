@@ -1,6 +1,7 @@
 """Adopting the suite into an existing project: nothing of the project changes, its code is wired.
 
-tests/projects/ holds two small existing services, each with its own pyproject.toml:
+tests/projects/ holds existing services, each with its own pyproject.toml (fullstack and
+asyncapp are described at their answers below):
 - billing: FastAPI, an app factory, a declarative base, a `get_session` dependency, an HS256
   secret the app reads from BILLING_JWT_SECRET on first use, tokens with only `sub` and `exp`;
 - notes: Flask, views that call `db.get_session()` and `auth.current_author(session)` through
@@ -83,9 +84,41 @@ FULLSTACK_ANSWERS: dict[str, Any] = {
         "POSTGRES_DB={postgres.database}"
     ),
 }
+# asyncapp: FastAPI on async SQLAlchemy and asyncpg, an engine made at import from nested
+# settings (DATABASE__HOSTNAME, ...) read once and cached (lru_cache), Alembic with an async
+# env.py (asyncio.run) and a trigger create_all cannot make, JWTs that must carry iss, sub, exp
+# and iat, a trusted-host middleware, and its own pytest table: asyncio_mode = "auto", session
+# loop scopes, addopts with `-n auto` and a coverage threshold, filterwarnings = error; its own
+# tests use polyfactory's async persistence.
+ASYNCAPP_ANSWERS: dict[str, Any] = {
+    "project_name": "Async App",
+    "package_name": "asyncapp",
+    "example_app": False,
+    "async_db": True,
+    "schema_source": "alembic",
+    "services": ["postgres"],
+    "app_factory": "app.main:app",
+    "models_metadata": "app.models:Base",
+    "session_dependency": "app.api.deps:get_session",
+    "current_user_dependency": "app.api.deps:get_current_user",
+    "jwt_key": "SECURITY__JWT_SECRET_KEY",
+    "jwt_extra_claims": "iss=asyncapp-api",
+    "app_env": (
+        "DATABASE__HOSTNAME={postgres.host},DATABASE__PORT={postgres.port},"
+        "DATABASE__USERNAME={postgres.user},DATABASE__PASSWORD={postgres.password},"
+        "DATABASE__DB={postgres.database}"
+    ),
+}
 # What a project needs beyond the suite's requirements, to import the code the suite uses.
 PROJECT_DEPENDENCIES = {
-    "fullstack": ["pydantic-settings>=2.2.1,<3", "email-validator>=2.1,<3", "python-multipart<1"]
+    "fullstack": ["pydantic-settings>=2.2.1,<3", "email-validator>=2.1,<3", "python-multipart<1"],
+    "asyncapp": [
+        "pydantic-settings>=2.3,<3",
+        "email-validator>=2.1,<3",
+        "python-multipart<1",
+        "polyfactory>=2.16,<4",
+        "pytest-cov>=5,<8",
+    ],
 }
 # Project, answers, and the tests its run has: the examples (tests/counts.py, with the
 # project's 3 tables) and, with a web framework, the project's wiring tests (3).
@@ -104,6 +137,7 @@ ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
         {**FULLSTACK_ANSWERS, "isolation": "truncate"},
         expected_tests(FULLSTACK_ANSWERS, tables=3) + 4,
     ),
+    "asyncapp": ("asyncapp", ASYNCAPP_ANSWERS, expected_tests(ASYNCAPP_ANSWERS, tables=2) + 4),
     # Every service this machine can run, each with its example tests.
     "notes-with-services": (
         "notes",
@@ -111,6 +145,10 @@ ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
         expected_tests({**NOTES_ANSWERS, "services": PROVEN_SERVICES}, tables=3) + 3,
     ),
 }
+# What a project's own addopts make the suite's run need: asyncapp's coverage gate is for its
+# whole test tree, so the suite alone runs with `--no-cov`, as its README says to (the whole
+# tree, gate included, is test_an_async_projects_whole_tree_passes_its_own_coverage_gate).
+RUN_OPTIONS = {"asyncapp": ["--no-cov"]}
 EXAMPLE_ONLY = ["builders.py", "test_factories.py", "test_isolation.py", "test_users_api.py"]
 
 
@@ -285,7 +323,8 @@ def own_tests_outcome(project: Path, python: Path, state_dir: Path) -> tuple[int
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+# `-n 0`: sequential even where the project's own addopts ask for `-n auto`.
+@pytest.mark.parametrize("workers", [["-n", "0"], ["-n", "2"]], ids=["sequential", "xdist"])
 @pytest.mark.parametrize("adoption", ADOPTIONS)
 def test_the_adopted_suite_lints_types_and_passes(
     tmp_path: Path, state_dir: Path, adoption: str, workers: list[str]
@@ -305,7 +344,8 @@ def test_the_adopted_suite_lints_types_and_passes(
     )
     own_state = tmp_path / "own-tests-state"
     own_state.mkdir()
-    own_tests_before = None if workers else own_tests_outcome(project, python, own_state)
+    sequential = workers == ["-n", "0"]
+    own_tests_before = own_tests_outcome(project, python, own_state) if sequential else None
     merge_pytest_table(project)
     merge_mypy_overrides(project)
 
@@ -313,7 +353,11 @@ def test_the_adopted_suite_lints_types_and_passes(
     # project's own, so its modules the suite never imports may need packages not installed).
     typed = run([str(python), "-m", "mypy", "--no-incremental", "tests"], project)
     outcome = run_suite(
-        python, project, {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}, *workers
+        python,
+        project,
+        {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)},
+        *workers,
+        *RUN_OPTIONS.get(name, []),
     )
 
     assert typed.returncode == 0, typed.stdout + typed.stderr
@@ -325,6 +369,37 @@ def test_the_adopted_suite_lints_types_and_passes(
     if own_tests_before is not None:
         assert own_tests_outcome(project, python, own_state) == own_tests_before
         assert not any(own_state.iterdir())
+
+
+@pytest.mark.slow
+def test_an_async_projects_whole_tree_passes_its_own_coverage_gate(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    # `pytest` as the project runs it: its testpaths, its addopts (`-n auto`, the coverage gate)
+    # and the merged plugin; its own tests then run on the suite's servers too.
+    project = existing_project(tmp_path, "asyncapp")
+    render(project, **ASYNCAPP_ANSWERS)
+    shutil.copy(PROJECTS / "wiring" / "test_asyncapp.py", project / "tests" / "integration")
+    merge_pytest_table(project)
+    suite = project / "tests" / "integration"
+    python = cached_venv(suite / "requirements.txt", LINT_TOOLS + PROJECT_DEPENDENCIES["asyncapp"])
+    env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}
+    own = len(
+        re.findall(
+            r"(?m)^async def test_|^def test_",
+            "".join(path.read_text() for path in (project / "tests").glob("test_*.py")),
+        )
+    )
+
+    result = run([str(python.parent / "pytest"), "-p", "no:cacheprovider"], project, env)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    passed = ADOPTIONS["asyncapp"][2] + own
+    assert re.search(rf"^=+ {passed} passed in ", result.stdout, re.MULTILINE), output
+    assert "Required test coverage of 90% reached" in output, output
+    assert "created: 2/2 workers" in output, output
+    assert leftovers(state_dir) == []
 
 
 @pytest.mark.parametrize(
@@ -372,6 +447,7 @@ def test_other_answers_render_cleanly(tmp_path: Path, answers: dict[str, Any]) -
         ("jwt_extra_claims", "aud=x,", "Type name=value pairs"),
         ("jwt_extra_claims", "exp=1", "leave them out"),
         ("jwt_extra_claims", "sub=1", "leave them out"),
+        ("app_env", "X=1,BILLING_JWT_SECRET=s", "leave BILLING_JWT_SECRET out of app_env"),
         ("app_env", "DATABASE_URL={postgres.url}\nX=1", "Type NAME=TEMPLATE pairs"),
         ("app_env", "DATABASE_URL={postgres.uri}", "is no field of a selected service"),
         ("app_env", "X={redis.url},X={postgres.url}", "X is set twice"),
