@@ -12,7 +12,7 @@ from typing import Any
 EVERY_EXAMPLE_APP = {
     "test_cache_isolation.py": 3,
     "test_checkout_flow.py": 1,
-    "test_factories.py": 6,
+    "test_factories.py": 8,
     "test_isolation.py": 11,
     "test_profile_cache.py": 2,
     "test_safety.py": 13,
