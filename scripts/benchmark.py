@@ -29,6 +29,11 @@ without a registry that has a /.dockerenv, export what .ci/run exports first:
 
 The rows "<service> ready" start each service of the render alone, as the suite does, once per
 backend, so every service's start-up time is printed next to the others'.
+
+Then the whole-suite rows (scripts/whole_suite.py; --no-whole-suite skips them): 1,000
+generated database tests as whole pytest processes, in the defaults rendered into
+build/bench/suite-project, on `local` and `docker`, sequentially and with `-n 2`, beside the
+textbook Testcontainers pattern and pytest-postgresql, with the fixed and per-test costs.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ PROJECT = ROOT / "build" / "bench" / "project"
 ASYNC_PROJECT = ROOT / "build" / "bench" / "async-project"
 TOKEN_VARIABLE = "IT_BENCH_TOKEN"
 ASYNC_PYTHON_VARIABLE = "IT_BENCH_ASYNC_PYTHON"
+# The defaults exactly as a user gets them (postgres and redis): the whole-suite rows run there.
+SUITE_PROJECT = ROOT / "build" / "bench" / "suite-project"
 RUN_LABEL = "it-template.run"  # the label the rendered docker backend puts on its containers
 # The services rendered for the benchmark: those whose servers this machine can run.
 SERVICES = ["postgres", "mysql", "redis", "rabbitmq", "memcached"]
@@ -147,6 +154,28 @@ def bench_requirements() -> list[str]:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     return list(project["optional-dependencies"]["bench"])
+
+
+def prepare_suite() -> Path:
+    """Render the defaults into build/bench/suite-project; return its environment's Python."""
+    import warnings
+
+    from tests.helpers import cached_venv, render
+
+    shutil.rmtree(SUITE_PROJECT, ignore_errors=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Dirty template changes included")
+        render(SUITE_PROJECT)
+    return cached_venv(SUITE_PROJECT / "tests" / "integration" / "requirements.txt", [])
+
+
+def docker_answers() -> bool:
+    """Whether a Docker daemon answers here."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    done = subprocess.run([docker, "info"], capture_output=True, timeout=30, check=False)
+    return done.returncode == 0
 
 
 def prepare() -> tuple[Path, Path]:
@@ -251,13 +280,20 @@ def outer(args: argparse.Namespace) -> int:
     try:
         while True:
             try:
-                return child.wait()
+                code = child.wait()
+                break
             except KeyboardInterrupt:
                 # A terminal's Ctrl-C reaches the child too; a SIGINT/SIGTERM sent to this
                 # process alone is passed on. Either way wait for its clean-up to finish.
                 with contextlib.suppress(ProcessLookupError):
                     child.send_signal(signal.SIGINT)
                 progress("interrupted: stopping the benchmark's servers")
+        if code == 0 and not args.no_whole_suite:
+            whole_suite(args, python, state, token)
+        return code
+    except KeyboardInterrupt:
+        progress("interrupted: stopping the benchmark's servers")
+        return 130
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if child.poll() is None:
@@ -268,6 +304,36 @@ def outer(args: argparse.Namespace) -> int:
             progress(f"stopped {len(left)} leftover server process(es)")
         remove_labelled_containers(token)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def whole_suite(args: argparse.Namespace, bench_python: Path, state: Path, token: str) -> None:
+    """The whole-suite rows (scripts/whole_suite.py), printed after the per-operation table."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from whole_suite import WholeSuite
+
+    began = time.monotonic()
+    python = prepare_suite()
+    docker = not args.no_docker and docker_answers()
+    suite = WholeSuite(
+        project=SUITE_PROJECT,
+        package="order_service",
+        python=python,
+        bench_python=bench_python,
+        state=state,
+        token=token,
+        label=RUN_LABEL,
+        repeat=1 if args.quick else 3,
+        docker=docker,
+        progress=progress,
+    )
+    suite.run()
+    print(suite.report())
+    if not docker:
+        print("Note: docker and textbook rows skipped (--no-docker, or no Docker daemon answers)")
+    print(
+        f"Load average at the end: {load_average()}; whole-suite rows in "
+        f"{time.monotonic() - began:.0f} s, medians of {suite.repeat} run(s) each."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -974,6 +1040,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="where the private IT_STATE_DIR is made (default: /dev/shm when roomy, as the "
         "suite itself chooses, else /tmp)",
+    )
+    parser.add_argument(
+        "--no-whole-suite", action="store_true", help="skip the whole-suite wall-time rows"
     )
     parser.add_argument("--measure", metavar="PROJECT", help=argparse.SUPPRESS)
     parser.add_argument("--measure-async", nargs=3, help=argparse.SUPPRESS)
