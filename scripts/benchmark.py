@@ -156,17 +156,20 @@ def bench_requirements() -> list[str]:
     return list(project["optional-dependencies"]["bench"])
 
 
-def prepare_suite() -> Path:
-    """Render the defaults into build/bench/suite-project; return its environment's Python."""
+def render_fresh(project: Path, extras: list[str], **answers: Any) -> Path:
+    """Render the working tree into `project` (emptied first) with `answers`; return the Python
+    of an environment with its requirements plus `extras` (cached in build/venvs)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     import warnings
 
     from tests.helpers import cached_venv, render
 
-    shutil.rmtree(SUITE_PROJECT, ignore_errors=True)
+    shutil.rmtree(project, ignore_errors=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Dirty template changes included")
-        render(SUITE_PROJECT)
-    return cached_venv(SUITE_PROJECT / "tests" / "integration" / "requirements.txt", [])
+        render(project, **answers)
+    return cached_venv(project / "tests" / "integration" / "requirements.txt", extras)
 
 
 def docker_answers() -> bool:
@@ -181,33 +184,14 @@ def docker_answers() -> bool:
 def prepare() -> tuple[Path, Path]:
     """Render the defaults into build/bench/project, and with async_db=true into
     build/bench/async-project; return the Python of each one's environment."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import warnings
-
-    from tests.helpers import cached_venv, render
-
     began = time.monotonic()
-    shutil.rmtree(PROJECT, ignore_errors=True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Dirty template changes included")
-        render(PROJECT, services=SERVICES)
+    python = render_fresh(PROJECT, bench_requirements(), services=SERVICES)
     progress(
-        f"rendered the defaults with {', '.join(SERVICES)} into {PROJECT.relative_to(ROOT)} in "
-        f"{time.monotonic() - began:.1f} s"
-    )
-    began = time.monotonic()
-    requirements = PROJECT / "tests" / "integration" / "requirements.txt"
-    python = cached_venv(requirements, bench_requirements())
-    progress(
+        f"rendered the defaults with {', '.join(SERVICES)} into {PROJECT.relative_to(ROOT)}, "
         f"environment {python.parent.parent.relative_to(ROOT)} ready in "
         f"{time.monotonic() - began:.1f} s"
     )
-    shutil.rmtree(ASYNC_PROJECT, ignore_errors=True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Dirty template changes included")
-        render(ASYNC_PROJECT, async_db=True)
-    async_python = cached_venv(ASYNC_PROJECT / "tests" / "integration" / "requirements.txt", [])
+    async_python = render_fresh(ASYNC_PROJECT, [], async_db=True)
     progress(f"rendered {ASYNC_PROJECT.relative_to(ROOT)} (async_db=true), environment ready")
     return python, async_python
 
@@ -312,7 +296,7 @@ def whole_suite(args: argparse.Namespace, bench_python: Path, state: Path, token
     from whole_suite import WholeSuite
 
     began = time.monotonic()
-    python = prepare_suite()
+    python = render_fresh(SUITE_PROJECT, [])  # the defaults, as a user gets them
     docker = not args.no_docker and docker_answers()
     suite = WholeSuite(
         project=SUITE_PROJECT,

@@ -39,6 +39,7 @@ from pathlib import Path
 DB_TESTS = 1000
 PG_TESTS = DB_TESTS // 5
 SUITE_DIR = Path("tests") / "integration"
+XDIST: tuple[tuple[tuple[str, ...], str], ...] = (((), "sequential"), (("-n", "2"), "-n 2"))
 PG_BIN = Path("/usr/lib/postgresql/15/bin")  # Debian's PostgreSQL, for pytest-postgresql
 
 RENDERED_DB_TEST = """
@@ -219,15 +220,16 @@ class WholeSuite:
         cwd: Path,
         env: dict[str, str],
         expected: int,
+        workers: tuple[str, ...] = (),
     ) -> None:
+        """Time `argv` plus `workers` (xdist's options) `repeat` times, after one untimed
+        collection that caches the modules' bytecode, as from a user's second run on."""
         self.progress(f"whole suite: {label}")
-        # Once untimed, collecting only: the modules' bytecode is then cached, as from a
-        # user's second run on.
-        collect = [arg for arg in argv if arg not in {"-n", "2"}] + ["--collect-only"]
+        collect = [*argv, "--collect-only"]
         subprocess.run(collect, cwd=cwd, env=env, capture_output=True, timeout=900, check=False)
         walls: list[float] = []
         for _ in range(self.repeat):
-            wall, problem = timed_run(argv, cwd, env, expected)
+            wall, problem = timed_run([*argv, *workers], cwd, env, expected)
             if problem:
                 self.results[key] = Result(label, walls, problem)
                 return
@@ -344,32 +346,35 @@ class WholeSuite:
             local,
             DB_TESTS,
         )
-        for workers, name in (([], "sequential"), (["-n", "2"], "-n 2")):
+        for workers, name in XDIST:
             key = "seq" if not workers else "n2"
             self.row(
                 f"local_{key}",
                 f"rendered, local, {name}",
-                [*pytest, f"{suite}/bench_db", *workers],
+                [*pytest, f"{suite}/bench_db"],
                 self.project,
                 local,
                 DB_TESTS,
+                workers=workers,
             )
             if self.docker:
                 self.row(
                     f"docker_{key}",
                     f"rendered, docker, {name}",
-                    [*pytest, f"{suite}/bench_db", *workers],
+                    [*pytest, f"{suite}/bench_db"],
                     self.project,
                     self.env(IT_BACKEND="docker"),
                     DB_TESTS,
+                    workers=workers,
                 )
                 self.row(
                     f"textbook_{key}",
                     f"textbook Testcontainers pattern, {name}",
-                    [*pytest, "test_db.py", *workers],
+                    [*pytest, "test_db.py"],
                     trees["textbook"],
                     bare_env,
                     DB_TESTS,
+                    workers=workers,
                 )
         pg_pytest = [
             str(self.bench_python),
@@ -380,14 +385,15 @@ class WholeSuite:
             "-q",
             f"--basetemp={trees['pg'] / 'tmp'}",
         ]
-        for workers, name in (([], "sequential"), (["-n", "2"], "-n 2")):
+        for workers, name in XDIST:
             self.row(
                 "pg_seq" if not workers else "pg_n2",
                 f"pytest-postgresql, {PG_TESTS} tests, {name}",
-                [*pg_pytest, "test_db.py", *workers],
+                [*pg_pytest, "test_db.py"],
                 trees["pg"],
                 bare_env,
                 PG_TESTS,
+                workers=workers,
             )
 
     def report(self) -> str:
