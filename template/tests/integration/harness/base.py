@@ -62,6 +62,9 @@ class Service(ABC):
 
     name: str
     port: int  # the port it listens on inside its container
+    # Whether the docker backend may connect to the container's own address on `port` instead
+    # of the published port (backends/docker.py): not for servers that advertise an address.
+    direct_route = False
 
     @property
     def url_variable(self) -> str:
@@ -130,8 +133,9 @@ def wait_until_ready(
     probe: Callable[[], str], timeout: float, alive: Callable[[], bool] = lambda: True
 ) -> str:
     """Call `probe` until it succeeds, the server dies, or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    delay = 0.005
+    began = time.monotonic()
+    deadline = began + timeout
+    delay = 0.005  # a refused connection costs little: poll often in the first seconds
     while True:
         try:
             return probe()
@@ -141,4 +145,4 @@ def wait_until_ready(
             if time.monotonic() > deadline:
                 raise ServiceUnavailable(f"no answer after {timeout:.0f} s ({error})") from error
         time.sleep(delay)
-        delay = min(delay * 2, 0.1)
+        delay = min(delay * 1.5, 0.02 if time.monotonic() - began < 5 else 0.1)

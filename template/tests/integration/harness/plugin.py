@@ -13,12 +13,15 @@ module imports nothing more of the harness until a run does.
 from __future__ import annotations
 
 import glob
+import importlib
 import os
 import signal
 import sys
 import threading
 import uuid
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -86,12 +89,28 @@ def join_run(config: pytest.Config, owner_stops: bool) -> Servers:
 
 
 def start(config: pytest.Config) -> Servers:
-    """Join the run and get this process ready for its tests (startup.py)."""
+    """Join the run and get this process ready for its tests (startup.py).
+
+    The servers start in a thread while this one loads the libraries the fixtures import
+    (config.PRELOAD): the wait for the servers and the imports overlap.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="it-servers") as pool:
+        joining = pool.submit(join_run, config, not in_worker())
+        preload()
+        servers = joining.result()
     from .startup import prepare
 
-    servers = join_run(config, owner_stops=not in_worker())
     prepare(servers)
     return servers
+
+
+def preload() -> None:
+    """Import config.PRELOAD; one that is not installed fails later, where it is needed."""
+    from .config import PRELOAD
+
+    for name in PRELOAD:
+        with suppress(ImportError):
+            importlib.import_module(name)
 
 
 def run_id() -> str:
@@ -149,8 +168,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this suite `integration`, so `-m integration` selects them."""
+    in_suite: dict[Path, bool] = {}  # by module: resolving a path per test costs a syscall each
     for item in items:
-        if SUITE in item.path.resolve().parents:
+        if item.path not in in_suite:
+            in_suite[item.path] = SUITE in item.path.resolve().parents
+        if in_suite[item.path]:
             item.add_marker(pytest.mark.integration)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from .. import config
 from ..base import Backend, Server, Service, ServiceUnavailable, wait_until_ready
@@ -49,7 +50,7 @@ class DockerBackend(Backend):
                 "to an image this Docker has, or run with IT_BACKEND=local or IT_BACKEND=url"
             ) from error
         try:
-            url = service.container_url(container)
+            url = direct_url(service, container, service.container_url(container))
             version = wait_until_ready(lambda: service.probe(url), config.START_TIMEOUT_SECONDS)
         except BaseException:
             container.stop()
@@ -68,6 +69,42 @@ class DockerBackend(Backend):
         """Remove the container and its anonymous volumes."""
         if server.container_id is not None:
             remove_containers(container_id=server.container_id)
+
+
+def direct_url(service: Service, container: Any, published: str) -> str:
+    """`published` sent straight to the container's own address when this host can reach it.
+
+    On Linux the host routes to its containers' bridge addresses, and a connection there skips
+    Docker's userland proxy behind the published port: a round trip takes half the time. Where
+    the address is not reachable (Docker Desktop, rootless Docker, a remote daemon), or with
+    IT_DOCKER_DIRECT=0, or for a service whose clients must use the published port, the
+    published URL stays.
+    """
+    if not service.direct_route or os.environ.get("IT_DOCKER_DIRECT", "").strip() == "0":
+        return published
+    with suppress(Exception):
+        wrapped = container.get_wrapped_container()
+        wrapped.reload()
+        networks = wrapped.attrs["NetworkSettings"]["Networks"].values()
+        address = next((n["IPAddress"] for n in networks if n.get("IPAddress")), "")
+        if address and reachable(address, service.port):
+            parts = urlsplit(published)
+            credentials = parts.netloc.rpartition("@")[0]
+            netloc = f"{credentials}@" if credentials else ""
+            return urlunsplit(parts._replace(netloc=f"{netloc}{address}:{service.port}"))
+    return published
+
+
+def reachable(address: str, port: int) -> bool:
+    """Whether this host reaches `address`: a connection made or refused (by a server still
+    starting) says so; a timeout or no route says not."""
+    try:
+        with socket.create_connection((address, port), timeout=0.2):
+            return True
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
 
 
 @contextmanager

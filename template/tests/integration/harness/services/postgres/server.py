@@ -20,6 +20,7 @@ from ... import config
 from ...base import LocalCommand, Service, ServiceUnavailable
 from ...process import (
     UNPRIVILEGED_USER,
+    copy_tree,
     hand_over,
     reachable_by,
     readable_copy,
@@ -148,6 +149,7 @@ class Postgres(Service):
 
     name = "postgres"
     port = 5432
+    direct_route = True
 
     def probe(self, url: str) -> str:
         """Log in and run `SELECT 1`; a port or pg_isready answer is not enough."""
@@ -176,14 +178,15 @@ class Postgres(Service):
             )
         binaries = readable_copy(binaries.parent, cache_root(), user) / binaries.name
         data = workdir / "data"
-        shutil.copytree(self._cached_cluster(binaries, user), data, symlinks=True)
+        copy_tree(self._cached_cluster(binaries, user), data)
         hand_over(workdir, user)
         data.chmod(0o700)
         argv = [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-k", str(workdir)]
         argv += ["-c", "listen_addresses=127.0.0.1"]
         for setting in SPEED_SETTINGS:
             argv += ["-c", setting]
-        return LocalCommand(argv, source=source, user=user, stop_signal="SIGINT")
+        # SIGQUIT is PostgreSQL's immediate shutdown: no checkpoint for a cluster thrown away.
+        return LocalCommand(argv, source=source, user=user, stop_signal="SIGQUIT")
 
     def local_url(self, port: int) -> str:
         """URL of the test database of a local server."""
@@ -193,7 +196,12 @@ class Postgres(Service):
         """A PostgreSQL container with test credentials and its data on tmpfs."""
         from testcontainers.community.postgres import PostgresContainer
 
-        container = PostgresContainer(
+        class Container(PostgresContainer):
+            def _connect(self) -> None:
+                """Return at once: the backend's probe is the wait (a login and `SELECT 1`
+                every few milliseconds); testcontainers' own runs psql once a second."""
+
+        container = Container(
             image,
             username=config.TEST_USER,
             password=config.TEST_PASSWORD,
@@ -212,7 +220,7 @@ class Postgres(Service):
         version = subprocess.run(
             [str(binaries / "postgres"), "--version"], capture_output=True, text=True, check=True
         ).stdout.split()[-1]
-        cluster = cache_root() / f"pgdata-{version}-{config.TEST_DATABASE}"
+        cluster = cache_root() / f"pgdata-{version}-{config.TEST_DATABASE}-wal1m"
         with FileLock(f"{cluster}.lock"):
             if not cluster.is_dir():
                 self._initdb(binaries, cluster.with_name(f"{cluster.name}.partial"), user)
@@ -225,7 +233,8 @@ class Postgres(Service):
         target.mkdir(parents=True)
         hand_over(target, user)
         initdb = [str(binaries / "initdb"), "-D", str(target), "-U", "postgres", "-A", "trust"]
-        run_as([*initdb, "-E", "UTF8", "--no-locale", "--no-sync"], user)
+        # 1 MB WAL segments (the default is 16): every run copies the cluster, WAL included.
+        run_as([*initdb, "-E", "UTF8", "--no-locale", "--no-sync", "--wal-segsize=1"], user)
         single = [str(binaries / "postgres"), "--single", "-D", str(target), "-F", "postgres"]
         run_as(single, user, stdin=f"CREATE DATABASE {config.TEST_DATABASE};\n")
 

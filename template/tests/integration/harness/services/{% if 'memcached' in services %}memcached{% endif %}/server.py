@@ -38,6 +38,7 @@ class Memcached(Service):
 
     name = "memcached"
     port = 11211
+    direct_route = True
 
     def probe(self, url: str) -> str:
         """Write, read back and delete a key; a `version` answer alone is not a round trip."""

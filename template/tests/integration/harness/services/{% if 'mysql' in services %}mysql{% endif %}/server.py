@@ -14,7 +14,14 @@ from filelock import FileLock
 
 from ... import config
 from ...base import LocalCommand, Service, ServiceUnavailable
-from ...process import UNPRIVILEGED_USER, hand_over, reachable_by, run_as, running_as_root
+from ...process import (
+    UNPRIVILEGED_USER,
+    copy_tree,
+    hand_over,
+    reachable_by,
+    run_as,
+    running_as_root,
+)
 from ...run import cache_root
 from ...safety import ensure_test_database
 
@@ -76,6 +83,7 @@ class MySQL(Service):
 
     name = "mysql"
     port = 3306
+    direct_route = True
 
     def probe(self, url: str) -> str:
         """Log in to the test database, write, read back and drop a temporary table."""
@@ -108,7 +116,7 @@ class MySQL(Service):
                 "through (e.g. /tmp)"
             )
         data = workdir / "data"
-        shutil.copytree(self._cached_data(install, version, user), data, symlinks=True)
+        copy_tree(self._cached_data(install, version, user), data)
         # Run at every start: the test database, and a test user that may make more of them.
         (workdir / "init.sql").write_text(
             f"CREATE DATABASE IF NOT EXISTS `{config.TEST_DATABASE}`;\n"

@@ -93,6 +93,7 @@ class RabbitMQ(Service):
 
     name = "rabbitmq"
     port = 5672
+    direct_route = True
 
     def probe(self, url: str) -> str:
         """Declare a queue, publish to it, get the same message back and delete it."""

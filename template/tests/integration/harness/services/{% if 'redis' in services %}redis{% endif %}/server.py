@@ -33,6 +33,7 @@ class Redis(Service):
 
     name = "redis"
     port = 6379
+    direct_route = True
 
     def probe(self, url: str) -> str:
         """Write, read back and delete a key; a PING alone is not a round trip through data."""
