@@ -12,6 +12,7 @@ module imports nothing more of the harness until a run does.
 
 from __future__ import annotations
 
+import gc
 import glob
 import importlib
 import os
@@ -174,6 +175,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             in_suite[item.path] = SUITE in item.path.resolve().parents
         if in_suite[item.path]:
             item.add_marker(pytest.mark.integration)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In a run of the suite, keep the garbage collector off what is loaded by now.
+
+    The libraries, the app and the collected tests stay to the end of the run; `gc.freeze()`
+    moves them out of the collector's generations, so that neither the collections a test's
+    objects trigger nor the full collections pytest and Python run at the end walk them again
+    (on the default render, 0.2-0.3 s less per run).
+    """
+    if RUN in session.config.stash:
+        gc.collect()
+        gc.freeze()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
