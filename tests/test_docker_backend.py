@@ -77,6 +77,30 @@ def test_default_render_passes_on_the_docker_backend(
     assert volumes() == before
 
 
+@pytest.mark.parametrize("direct", ["", "0"], ids=["container-address", "published-port"])
+def test_the_suite_reaches_containers_straight_or_through_their_published_ports(
+    default_render: tuple[Path, Path], direct: str, run_id: str
+) -> None:
+    """On this Linux host the containers' own addresses are reachable, so by default the suite
+    connects there (skipping Docker's userland proxy); IT_DOCKER_DIRECT=0 keeps loopback."""
+    project, python = default_render
+    env = docker_env(run_id, IT_DOCKER_DIRECT=direct)
+
+    outcome = run_suite(python, project, env, target="tests/integration/test_safety.py")
+
+    assert_all_passed(outcome)
+    header = [line for line in outcome.output.splitlines() if " via docker (" in line]
+    assert len(header) == 2, outcome.output[-2000:]
+    for line in header:
+        host = line.split(" at ", 1)[1].split(":", 1)[0]
+        if direct == "0":
+            assert host == "127.0.0.1", line
+        else:
+            assert host != "127.0.0.1", line
+            assert host.count(".") == 3, line
+    assert labelled_containers(run_id) == []
+
+
 def test_auto_prefers_docker_when_a_daemon_answers(
     default_project: Path, rendered_python: Path, run_id: str
 ) -> None:

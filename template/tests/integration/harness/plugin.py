@@ -26,6 +26,7 @@ from contextlib import suppress
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -210,13 +211,23 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     lines = [f"integration servers (IT_BACKEND={backend_name()}):"]
     lines += [
-        f"  {s.service}: {s.version} via {s.backend} ({s.source}), ready in {s.ready_seconds:.2f} s"
+        f"  {s.service}: {s.version} via {s.backend} ({s.source}){address(s.url)}, "
+        f"ready in {s.ready_seconds:.2f} s"
         for s in servers.by_name.values()
     ]
     parents = parent_session_fixtures(config)
     if parents:
         lines.append(f"runs for this suite too (session, autouse): {', '.join(parents)}")
     return lines
+
+
+def address(url: str) -> str:
+    """The header's "at host:port" for a server's URL (never its credentials), or nothing."""
+    try:
+        parts = urlsplit(url)
+        return f" at {parts.hostname}:{parts.port}" if parts.hostname and parts.port else ""
+    except ValueError:
+        return ""
 
 
 @pytest.hookimpl(wrapper=True)
