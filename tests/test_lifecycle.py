@@ -353,3 +353,15 @@ def test_the_extensions_the_migrations_create_are_found(
     monkeypatch.setenv("IT_POSTGRES_EXTENSIONS", "citext")
 
     assert postgres_recipe.required_extensions() == ["citext", "pgcrypto", "uuid-ossp"]
+
+
+def test_the_docker_backend_goes_straight_only_to_addresses_on_this_hosts_bridges(
+    harness: Any,
+) -> None:
+    """Loopback, an address reached through the default route and a name are never a
+    container's own address: the suite keeps their published ports (test traffic stays here)."""
+    docker = importlib.import_module(f"{PACKAGE}.backends.docker")
+
+    assert not docker.on_local_bridge("127.0.0.1")
+    assert not docker.on_local_bridge("192.0.2.1")  # TEST-NET-1: only a default route leads there
+    assert not docker.on_local_bridge("not-an-address")

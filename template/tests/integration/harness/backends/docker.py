@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -76,9 +77,9 @@ def direct_url(service: Service, container: Any, published: str) -> str:
 
     On Linux the host routes to its containers' bridge addresses, and a connection there skips
     Docker's userland proxy behind the published port: a round trip takes half the time. Where
-    the address is not reachable (Docker Desktop, rootless Docker, a remote daemon), or with
-    IT_DOCKER_DIRECT=0, or for a service whose clients must use the published port, the
-    published URL stays.
+    the address is not on one of this host's bridges or not reachable (Docker Desktop, rootless
+    Docker, a remote daemon), or with IT_DOCKER_DIRECT=0, or for a service whose clients must
+    use the published port, the published URL stays: test traffic never leaves this machine.
     """
     if not service.direct_route or os.environ.get("IT_DOCKER_DIRECT", "").strip() == "0":
         return published
@@ -87,12 +88,35 @@ def direct_url(service: Service, container: Any, published: str) -> str:
         wrapped.reload()
         networks = wrapped.attrs["NetworkSettings"]["Networks"].values()
         address = next((n["IPAddress"] for n in networks if n.get("IPAddress")), "")
-        if address and reachable(address, service.port):
+        if address and on_local_bridge(address) and reachable(address, service.port):
             parts = urlsplit(published)
             credentials = parts.netloc.rpartition("@")[0]
             netloc = f"{credentials}@" if credentials else ""
             return urlunsplit(parts._replace(netloc=f"{netloc}{address}:{service.port}"))
     return published
+
+
+def on_local_bridge(address: str) -> bool:
+    """Whether this Linux host routes `address` straight to one of its own bridges (docker0,
+    br-...), not through a gateway or the default route: then a connection there can only reach
+    a container of this machine's Docker."""
+    try:
+        routes = Path("/proc/net/route").read_text().splitlines()[1:]
+        target = int.from_bytes(socket.inet_aton(address), sys.byteorder)  # as the kernel prints
+    except (OSError, ValueError):
+        return False
+    best: tuple[int, str] | None = None
+    for line in routes:
+        fields = line.split()
+        if len(fields) < 8:
+            continue
+        interface, destination, mask = fields[0], int(fields[1], 16), int(fields[7], 16)
+        through_gateway = int(fields[3], 16) & 0x2  # RTF_GATEWAY: the address is elsewhere
+        if not mask or through_gateway or target & mask != destination:
+            continue
+        if best is None or mask.bit_count() > best[0]:
+            best = (mask.bit_count(), interface)
+    return best is not None and Path("/sys/class/net", best[1], "bridge").is_dir()
 
 
 def reachable(address: str, port: int) -> bool:
