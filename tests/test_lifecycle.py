@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -365,3 +366,36 @@ def test_the_docker_backend_goes_straight_only_to_addresses_on_this_hosts_bridge
     assert not docker.on_local_bridge("127.0.0.1")
     assert not docker.on_local_bridge("192.0.2.1")  # TEST-NET-1: only a default route leads there
     assert not docker.on_local_bridge("not-an-address")
+
+
+ATEXIT_STOP = """
+import atexit, sys
+sys.path.insert(0, sys.argv[1])
+from rendered_harness import lifecycle
+from rendered_harness.base import Server
+
+class Recorder:
+    def stop(self, service, server):
+        print("stopped", server.service, flush=True)
+
+lifecycle.backend_of = lambda server: Recorder()
+lifecycle.SERVICES_BY_NAME = {"db": None, "cache": None}
+servers = {name: Server(name, "local", "x://", "1", "fake", 0.0) for name in ("db", "cache")}
+atexit.register(lifecycle.stop_all, servers)
+"""
+
+
+def test_servers_left_to_the_exit_handler_are_all_stopped(harness: Any) -> None:
+    """A run whose teardown a Ctrl-C cut short stops its servers in atexit, where no thread
+    may start any more: every server is still stopped."""
+    root = Path(harness.lifecycle.__file__).parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", ATEXIT_STOP, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.splitlines()) == ["stopped cache", "stopped db"], done.stderr

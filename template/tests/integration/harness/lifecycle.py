@@ -83,18 +83,24 @@ def start_all(run: Run, services: tuple[Service, ...] = SERVICES) -> dict[str, S
 
 
 def stop_all(servers: dict[str, Server]) -> None:
-    """Stop every server with the backend that started it, all at once; say what failed."""
+    """Stop every server with the backend that started it."""
 
     def stop(server: Server) -> None:
         backend_of(server).stop(SERVICES_BY_NAME[server.service], server)
 
-    if len(servers) < 2:
+    pool = ThreadPoolExecutor(max(len(servers), 1))  # all at once
+    try:
+        futures = [pool.submit(stop, server) for server in servers.values()]
+    except RuntimeError:
+        # In atexit (a Ctrl-C cut pytest's teardown short) no thread may start: one after
+        # another instead; stopping a server twice is harmless.
+        futures = []
         for server in servers.values():
             stop(server)
-        return
-    with ThreadPoolExecutor(len(servers)) as pool:
-        for done in [pool.submit(stop, server) for server in servers.values()]:
-            done.result()
+    finally:
+        pool.shutdown(wait=True)
+    for future in futures:
+        future.result()
 
 
 def reap(keep: str, docker: bool) -> None:
