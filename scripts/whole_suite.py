@@ -53,6 +53,8 @@ from sqlalchemy.orm import Session
 
 from {package}.models import User
 """
+# Plugins the rendered requirements install, off for the rows that are not the rendered suite.
+THE_SUITES_PLUGINS = ["-p", "no:randomly", "-p", "no:timeout", "-p", "no:pytest_cov"]
 TEXTBOOK_CONFTEST = '''"""The textbook pattern: a container per session, a rollback per test."""
 
 import os
@@ -303,13 +305,16 @@ class WholeSuite:
     def run_rows(self) -> None:
         trees = self.generate()
         pytest = [str(self.python), "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+        # The alternatives run as their users have them: without the plugins the rendered
+        # suite brings (random order, timeouts, coverage), which its own rows pay for.
+        plain = [*pytest, *THE_SUITES_PLUGINS]
         suite = str(SUITE_DIR)
         local = self.env(IT_BACKEND="local")
         bare_env = self.env()
         self.row(
             "bare_one",
             "bare pytest, 1 empty test, no conftest",
-            [*pytest, "one"],
+            [*plain, "one"],
             trees["bare"],
             bare_env,
             1,
@@ -317,7 +322,7 @@ class WholeSuite:
         self.row(
             "bare_empty",
             "bare pytest, 1,000 empty tests, no conftest",
-            [*pytest, "empty"],
+            [*plain, "empty"],
             trees["bare"],
             bare_env,
             DB_TESTS,
@@ -370,7 +375,7 @@ class WholeSuite:
                 self.row(
                     f"textbook_{key}",
                     f"textbook Testcontainers pattern, {name}",
-                    [*pytest, "test_db.py"],
+                    [*plain, "test_db.py"],
                     trees["textbook"],
                     bare_env,
                     DB_TESTS,
@@ -384,6 +389,7 @@ class WholeSuite:
             "no:cacheprovider",
             "-q",
             f"--basetemp={trees['pg'] / 'tmp'}",
+            *THE_SUITES_PLUGINS,
         ]
         for workers, name in XDIST:
             self.row(

@@ -108,11 +108,12 @@ def test_workflow_runs_the_suite(ci_project: Path) -> None:
     runs = " ".join(str(step.get("run", "")) for step in job["steps"])
     assert "pip install -r tests/integration/requirements.txt" in runs
     assert re.search(r"pytest tests/integration -n 2 --junitxml=\S+", runs)
-    (upload,) = steps_using(job, "actions/upload-artifact")
-    assert upload["if"] == "always()"
+    junit_upload, coverage_upload = steps_using(job, "actions/upload-artifact")
+    assert junit_upload["if"] == coverage_upload["if"] == "always()"
     junit = re.search(r"--junitxml=(\S+)", runs)
     assert junit is not None
-    assert upload["with"]["path"] == junit.group(1)
+    assert junit_upload["with"]["path"] == junit.group(1)
+    assert coverage_upload["with"]["path"] == "coverage.xml"
 
 
 def test_services_workflow_uses_url_backend(tmp_path: Path) -> None:

@@ -34,6 +34,9 @@ FREE_TEXT = {
     "current_user_dependency": "Type an import path as module:attribute",
     "jwt_key": "Type an environment variable",
     "jwt_subject_claim": "Type a claim name",
+    "test_timeout": "Type a whole number of seconds",
+    "coverage_threshold": "Type a whole percentage",
+    "ci_shards": "Type a whole number of CI jobs",
 }
 # Asked only with example_app=false (their validators also run on answers given with --data).
 ADOPTION = {"app_factory", "models_metadata", "session_dependency", "current_user_dependency"}

@@ -168,14 +168,35 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test of this suite `integration`, so `-m integration` selects them."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test of this suite `integration`, so `-m integration` selects them, and give
+    each the suite's timeout (suite_timeout) unless it has a `timeout` marker of its own."""
+    timeout = suite_timeout(config)
     in_suite: dict[Path, bool] = {}  # by module: resolving a path per test costs a syscall each
     for item in items:
         if item.path not in in_suite:
             in_suite[item.path] = SUITE in item.path.resolve().parents
         if in_suite[item.path]:
             item.add_marker(pytest.mark.integration)
+            if timeout is not None and item.get_closest_marker("timeout") is None:
+                item.add_marker(timeout)
+
+
+def suite_timeout(config: pytest.Config) -> pytest.MarkDecorator | None:
+    """pytest-timeout's marker for the suite's tests: config.TEST_TIMEOUT_SECONDS, set-up and
+    tear-down included, by SIGALRM where there is one (the test fails; its xdist worker, the
+    servers and the run go on), unless pytest-timeout is not loaded, the answer is 0, or the run
+    sets a timeout of its own (`--timeout`, the `timeout` ini option, PYTEST_TIMEOUT)."""
+    from .config import TEST_TIMEOUT_SECONDS
+
+    if not TEST_TIMEOUT_SECONDS or not config.pluginmanager.hasplugin("timeout"):
+        return None
+    if config.getoption("timeout", None) is not None or config.getini("timeout"):
+        return None
+    if os.environ.get("PYTEST_TIMEOUT"):
+        return None
+    method = "signal" if hasattr(signal, "SIGALRM") else "thread"
+    return pytest.mark.timeout(TEST_TIMEOUT_SECONDS, method=method)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -205,7 +226,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Show the backend, server versions and start-up times, and parent fixtures that run too."""
+    """Show the backend, server versions and start-up times, the timeout, parent fixtures."""
     servers = config.stash.get(RUN, None)
     if servers is None:
         return []
@@ -215,6 +236,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"ready in {s.ready_seconds:.2f} s"
         for s in servers.by_name.values()
     ]
+    timeout = suite_timeout(config)
+    if timeout is not None:
+        seconds, method = timeout.args[0], timeout.kwargs["method"]
+        lines.append(f"timeout: {seconds} s per test, set-up and tear-down included ({method})")
     parents = parent_session_fixtures(config)
     if parents:
         lines.append(f"runs for this suite too (session, autouse): {', '.join(parents)}")
