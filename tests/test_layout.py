@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.counts import DEFAULT_RENDER_TESTS
+from tests.counts import DEFAULT_RENDER_TESTS, EVERY_EXAMPLE_APP
 from tests.helpers import rendered_files, run, tool
 from tests.suite import leftovers
 
@@ -136,3 +136,29 @@ def test_the_override_the_readme_shows_takes_the_harness_fixtures_place(
     assert "1 passed" in result.stdout
     lint = run([tool("ruff"), "check", "--no-cache", str(SUITE)], project_copy)
     assert lint.returncode == 0, lint.stdout
+
+
+@pytest.mark.slow
+def test_without_the_early_plugin_every_worker_is_guarded_from_its_first_test(
+    project_copy: Path, rendered_python: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    # A pyproject.toml without `-p tests.integration.harness.plugin` (a project that has not
+    # merged the line): conftest.py registers the plugin. test_safety.py's guard tests take no
+    # fixture, so with random order a worker may run one first: the guard must be on already
+    # (each worker joins the controller's servers at its session start).
+    pyproject = project_copy / "pyproject.toml"
+    text = pyproject.read_text()
+    assert '"-p", "tests.integration.harness.plugin", ' in text
+    pyproject.write_text(text.replace('"-p", "tests.integration.harness.plugin", ', ""))
+    env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir)}
+    safety = "tests/integration/test_safety.py"
+
+    for seed in ("1", "2", "3"):
+        command = [*pytest_command(rendered_python, safety, "-n", "2"), f"--randomly-seed={seed}"]
+
+        result = run(command, project_copy, env)
+
+        assert result.returncode == 0, result.stdout + result.stderr
+        passed = EVERY_EXAMPLE_APP["test_safety.py"]
+        assert re.search(rf"^=+ {passed} passed in ", result.stdout, re.M), result.stdout
+        assert leftovers(state_dir) == []

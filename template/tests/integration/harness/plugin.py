@@ -213,16 +213,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start the servers here when the plugin was not loaded first (see the module's doc)."""
+    """Start or join the servers here when the plugin was not loaded first (the module's doc).
+
+    xdist's workers join too, before their first test: the guard against non-test databases
+    then holds from the first test on, whichever test random order runs first.
+    """
     config = session.config
-    if in_worker() or config.option.collectonly or RUN in config.stash:
+    if config.option.collectonly or RUN in config.stash:
         return
     if not selects_suite(config):
         return
     try:
-        start(config)
+        servers = start(config)
     except (ServiceUnavailable, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
+    if not in_worker() and hasattr(config.option, "testrunuid"):
+        # xdist starts its workers after this hook (trylast): they join these servers.
+        config.option.testrunuid = config.option.testrunuid or servers.run.id
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
