@@ -115,6 +115,12 @@ def preload() -> None:
             importlib.import_module(name)
 
 
+def hand_to_workers(config: pytest.Config, servers: Servers) -> None:
+    """In pytest's controlling process, make the run's id xdist's, so its workers join it."""
+    if not in_worker() and hasattr(config.option, "testrunuid"):
+        config.option.testrunuid = config.option.testrunuid or servers.run.id
+
+
 def run_id() -> str:
     """IT_RUN_ID if set, else xdist's testrun uid in a worker, else a fresh one."""
     chosen = os.environ.get("IT_RUN_ID", "").strip()
@@ -162,8 +168,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     servers = config.stash.get(RUN, None)
-    if servers is not None and not in_worker() and hasattr(config.option, "testrunuid"):
-        config.option.testrunuid = config.option.testrunuid or servers.run.id  # xdist's workers
+    if servers is not None:
+        hand_to_workers(config, servers)
     if selects_suite(config) and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
 
@@ -227,9 +233,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         servers = start(config)
     except (ServiceUnavailable, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
-    if not in_worker() and hasattr(config.option, "testrunuid"):
-        # xdist starts its workers after this hook (trylast): they join these servers.
-        config.option.testrunuid = config.option.testrunuid or servers.run.id
+    hand_to_workers(config, servers)  # xdist starts its workers after this hook (trylast)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
