@@ -14,6 +14,7 @@ EVERY_EXAMPLE_APP = {
     "test_checkout_flow.py": 1,
     "test_factories.py": 8,
     "test_isolation.py": 11,
+    "test_order_confirmation.py": 2,
     "test_payment_server.py": 2,
     "test_profile_cache.py": 2,
     "test_safety.py": 13,
