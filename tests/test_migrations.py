@@ -132,7 +132,8 @@ def test_an_unknown_profile_is_not_cached(redis_client: redis.Redis) -> None:
     assert redis_client.get("profile:0") is None
 """
 USER_FIXTURE_DOC = '"""The payment API mocked for this test; our tests rely on it."""'
-TEMPLATE_MOCKS_DOC = '"""External HTTP APIs, mocked at the `requests` library (v1.1.0)."""'
+# The first line of the module's docstring, which goes on over more lines.
+TEMPLATE_MOCKS_DOC = '"""External HTTP APIs, mocked at the `requests` library (v1.1.0).'
 ISOLATION = "harness/services/postgres/isolation.py"  # rendered from isolation.py.jinja
 TEMPLATE_ISOLATION_DOC = '"""Per-test database isolation (v1.1.0): rollback, delete or truncate."""'
 
