@@ -24,9 +24,12 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 
-def test_waits_until_interrupted(db_session, redis_client) -> None:
-    Path(os.environ["IT_WAITING"]).touch()
+
+@pytest.mark.parametrize("slot", [0, 1])
+def test_waits_until_interrupted(db_session, redis_client, slot: int) -> None:
+    Path(os.environ["IT_WAITING"], os.environ.get("PYTEST_XDIST_WORKER", "main")).touch()
     time.sleep(300)
 """
 
@@ -123,24 +126,46 @@ def test_missing_url_variables_end_in_one_sentence(
 def start_waiting_suite(
     project: Path, python: Path, state_dir: Path, tmp_path: Path, *args: str
 ) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start the rendered suite with a test that waits; return once its servers are up."""
+    """Start the rendered suite with a test that waits; return once every worker is in it.
+
+    Each worker (or the one sequential process) touches a file named after it when its
+    waiting test starts, so a signal never lands on a worker that is still starting up.
+    """
     (project / "tests" / "integration" / "test_waiting.py").write_text(WAITING_TEST)
-    flag = tmp_path / "waiting"
-    process = subprocess.Popen(
-        [str(python), "-m", "pytest", "tests/integration/test_waiting.py", *args],
-        cwd=project,
-        env={**os.environ, **local_env(state_dir, IT_WAITING=str(flag))},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    flags = tmp_path / "waiting"
+    flags.mkdir()
+    expected = int(args[args.index("-n") + 1]) if "-n" in args else 1
+    with (tmp_path / "waiting.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(python), "-m", "pytest", "tests/integration/test_waiting.py", *args],
+            cwd=project,
+            env={**os.environ, **local_env(state_dir, IT_WAITING=str(flags))},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 120
-    while not flag.exists():
-        assert process.poll() is None, "the waiting suite ended early"
-        assert time.monotonic() < deadline, "the waiting test never started"
+    while len(list(flags.iterdir())) < expected:
+        assert process.poll() is None, "the waiting suite ended early:\n" + suite_log(tmp_path)
+        assert time.monotonic() < deadline, "the tests never started:\n" + suite_log(tmp_path)
         time.sleep(0.1)
     assert processes_mentioning(str(state_dir)), "no server process was started"
-    return process, flag
+    return process, flags
+
+
+def suite_log(tmp_path: Path) -> str:
+    """What the waiting suite printed so far."""
+    return (tmp_path / "waiting.log").read_text(errors="replace")
+
+
+def wait_for_exit(process: subprocess.Popen[bytes], tmp_path: Path, timeout: float) -> None:
+    """Wait for the interrupted suite; if it hangs, kill it and fail with what it printed."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+        pytest.fail(f"the interrupted suite hung for {timeout:.0f} s:\n{suite_log(tmp_path)}")
 
 
 @pytest.fixture
@@ -168,7 +193,7 @@ def test_an_interrupted_run_stops_every_server(
         os.killpg(process.pid, signum)  # Ctrl-C reaches the whole foreground process group
     else:
         process.send_signal(signum)
-    process.wait(60)
+    wait_for_exit(process, tmp_path, 60)
 
     assert leftovers(state_dir) == []
 
