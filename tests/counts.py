@@ -22,6 +22,8 @@ EVERY_EXAMPLE_APP = {
 WITH_A_WEB_FRAMEWORK = {"test_orders_api.py": 11, "test_users_api.py": 6}
 WITHOUT_ONE = {"test_orders.py": 11, "test_users.py": 6}
 TEST_AUTH = {"jwt-hs256": 13, "jwt-rs256": 14, "none": 6}
+# test_graphql.py, with graphql=true (a web framework and the example app).
+GRAPHQL = {"jwt-hs256": 9, "jwt-rs256": 9, "none": 8}
 # Example modules of a project the suite is laid onto; test_project_database.py has one more
 # test per table of the project's metadata.
 ADOPTED = {
@@ -50,7 +52,8 @@ def expected_tests(answers: dict[str, Any], tables: int = 0) -> int:
         count = sum(EVERY_EXAMPLE_APP.values())
         if framework == "none":
             return count + sum(WITHOUT_ONE.values()) + services
-        return count + sum(WITH_A_WEB_FRAMEWORK.values()) + TEST_AUTH[auth] + services
+        graphql = GRAPHQL[auth] if answers.get("graphql") else 0
+        return count + sum(WITH_A_WEB_FRAMEWORK.values()) + TEST_AUTH[auth] + graphql + services
     count = sum(ADOPTED.values()) + tables + services
     if framework != "none":
         count += sum(ADOPTED_WITH_A_WEB_FRAMEWORK.values())

@@ -21,7 +21,13 @@ pytestmark = pytest.mark.slow
 COMBINATIONS: list[dict[str, Any]] = [
     {"isolation": "rollback", "http_client": "httpx", "postgres_version": "14"},
     {"isolation": "truncate", "http_client": "requests", "postgres_version": "15"},
-    {"isolation": "delete", "http_client": "httpx", "postgres_version": "16", "auth": "jwt-rs256"},
+    {
+        "isolation": "delete",
+        "http_client": "httpx",
+        "postgres_version": "16",
+        "auth": "jwt-rs256",
+        "graphql": True,
+    },
     {"isolation": "schema", "http_client": "requests", "redis_version": "7.2", "auth": "none"},
     {"isolation": "database", "http_client": "httpx", "ci": "github-services"},
     {
@@ -34,7 +40,7 @@ COMBINATIONS: list[dict[str, Any]] = [
     },
     {"postgres_version": "18", "ci": "github-testcontainers", "isolation": "schema"},
     {"web_framework": "flask", "auth": "jwt-rs256", "http_client": "httpx"},
-    {"web_framework": "flask", "auth": "none", "isolation": "truncate"},
+    {"web_framework": "flask", "auth": "none", "isolation": "truncate", "graphql": True},
     {"web_framework": "flask", "isolation": "database"},
     {
         "services": PROVEN_SERVICES,
@@ -56,7 +62,13 @@ COMBINATIONS: list[dict[str, Any]] = [
     {"orm": "sqlmodel", "schema_source": "alembic", "web_framework": "none"},
     # async_db x orm x isolation: every strategy on AsyncSession, both ORMs, both frameworks.
     {"async_db": True, "orm": "sqlalchemy", "isolation": "rollback", "http_client": "httpx"},
-    {"async_db": True, "orm": "sqlmodel", "isolation": "truncate", "schema_source": "alembic"},
+    {
+        "async_db": True,
+        "orm": "sqlmodel",
+        "isolation": "truncate",
+        "schema_source": "alembic",
+        "graphql": True,
+    },
     {"async_db": True, "orm": "sqlalchemy", "isolation": "delete", "auth": "jwt-rs256"},
     {"async_db": True, "orm": "sqlmodel", "isolation": "schema", "web_framework": "none"},
     {"async_db": True, "orm": "sqlalchemy", "isolation": "database", "auth": "none"},

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import JINJA_LEFTOVER, render, rendered_files, run, tool
+from tests.helpers import DEFAULT_PACKAGE, JINJA_LEFTOVER, render, rendered_files, run, tool
 
 CORE_FILES = [
     ".copier-answers.yml",
@@ -158,3 +158,23 @@ def test_async_db_with_flask_is_refused_with_what_to_answer(tmp_path: Path) -> N
         render(destination, web_framework="flask", async_db=True)
 
     assert not destination.exists() or not any(destination.iterdir())
+
+
+def test_graphql_without_a_web_framework_is_refused_with_what_to_answer(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+
+    with pytest.raises(ValueError, match=r"no HTTP endpoint to serve GraphQL on.*graphql=false"):
+        render(destination, web_framework="none", graphql=True)
+
+    assert not destination.exists() or not any(destination.iterdir())
+
+
+def test_graphql_renders_its_module_and_tests_only_when_asked(tmp_path: Path) -> None:
+    with_graphql = render(tmp_path / "with", graphql=True)
+    without = render(tmp_path / "without")
+
+    for project, present in ((with_graphql, True), (without, False)):
+        assert (project / "src" / DEFAULT_PACKAGE / "graphql_api.py").exists() is present
+        assert (project / "tests" / "integration" / "test_graphql.py").exists() is present
+        requirements = (project / "tests" / "integration" / "requirements.txt").read_text()
+        assert ("strawberry-graphql" in requirements) is present
