@@ -198,20 +198,26 @@ def docker_answers() -> bool:
 
 
 def remove_containers(container_id: str | None = None, run_ids: set[str] | None = None) -> None:
-    """Remove one container, or every container labelled with one of `run_ids`."""
-    from docker.errors import NotFound
+    """Remove one container, or every container labelled with one of `run_ids`.
 
-    client = docker_client()
+    The low-level listing reads the labels from the list itself: the SDK's `containers.list()`
+    inspects each container in turn and fails on one that another run removes meanwhile. A
+    container already gone, or being removed by someone else, counts as removed.
+    """
+    from docker.errors import APIError, NotFound
+
+    api = docker_client().api
     if container_id is not None:
-        try:
-            containers = [client.containers.get(container_id)]
-        except NotFound:
-            return  # already gone
+        ids = [container_id]
     else:
-        containers = [
-            c
-            for c in client.containers.list(all=True, filters={"label": RUN_LABEL})
-            if c.labels.get(RUN_LABEL) in (run_ids or set())
-        ]
-    for container in containers:
-        container.remove(force=True, v=True)
+        listed: list[dict[str, Any]] = api.containers(all=True, filters={"label": RUN_LABEL})
+        wanted = run_ids or set()
+        ids = [c["Id"] for c in listed if (c.get("Labels") or {}).get(RUN_LABEL) in wanted]
+    for found in ids:
+        try:
+            api.remove_container(found, force=True, v=True)
+        except NotFound:
+            continue  # already gone
+        except APIError as exc:
+            if exc.status_code != 409:  # 409: its removal is already in progress
+                raise
