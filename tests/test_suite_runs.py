@@ -143,6 +143,7 @@ def start_waiting_suite(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=as_from_a_terminal,
         )
     deadline = time.monotonic() + 120
     while len(list(flags.iterdir())) < expected:
@@ -151,6 +152,16 @@ def start_waiting_suite(
         time.sleep(0.1)
     assert processes_mentioning(str(state_dir)), "no server process was started"
     return process, flags
+
+
+def as_from_a_terminal() -> None:
+    """Give the suite the default SIGINT action, as a shell's foreground job has.
+
+    A job started in the background by a non-interactive shell (`cmd &`, as CI scripts and
+    `nohup` do) inherits SIGINT ignored, and Python then installs no Ctrl-C handler: without
+    this the test would measure that shell's choice, not the suite's Ctrl-C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def suite_log(tmp_path: Path) -> str:
@@ -193,8 +204,12 @@ def test_an_interrupted_run_stops_every_server(
         os.killpg(process.pid, signum)  # Ctrl-C reaches the whole foreground process group
     else:
         process.send_signal(signum)
-    wait_for_exit(process, tmp_path, 60)
+    wait_for_exit(process, tmp_path, 30)  # well inside the suite's 60 s per-test timeout
 
+    log = suite_log(tmp_path)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, log
+    assert "KeyboardInterrupt" in log, log
+    assert "Timeout" not in log, log
     assert leftovers(state_dir) == []
 
 
