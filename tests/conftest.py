@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import cached_venv, render
-from tests.suite import processes_mentioning
+from tests.suite import processes_mentioning, watchdogs
 
 LINT_TOOLS = ["mypy>=1.13,<3", "types-requests", "types-docker"]
 # Every service the template offers; those whose servers this machine can run (locally and as
@@ -101,6 +101,6 @@ def state_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="it-state-"))
     path.chmod(0o711)
     yield path
-    for pid in processes_mentioning(str(path)):
+    for pid in processes_mentioning(str(path)) + watchdogs(path):
         os.kill(pid, signal.SIGKILL)
     shutil.rmtree(path, ignore_errors=True)

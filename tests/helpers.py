@@ -45,6 +45,17 @@ def rendered_files(project: Path) -> list[Path]:
     )
 
 
+def environ(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without pytest-xdist's variables, plus `extra`.
+
+    A rendered suite started from one of this suite's xdist workers would otherwise inherit
+    PYTEST_XDIST_WORKER and take its own pytest controller for a worker (and the outer run's
+    PYTEST_XDIST_TESTRUNUID for its run id), which is never how a user runs it.
+    """
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+    return {**inherited, **(extra or {})}
+
+
 def run(
     args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
@@ -52,7 +63,7 @@ def run(
     return subprocess.run(
         args,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env=environ(env),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import subprocess
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers import run
+import pytest
+
+from tests.helpers import environ, run
+
+WAITING_TEST = """
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("slot", [0, 1])
+def test_waits_until_interrupted(db_session, redis_client, slot: int) -> None:
+    Path(os.environ["IT_WAITING"], os.environ.get("PYTEST_XDIST_WORKER", "main")).touch()
+    time.sleep(300)
+"""
 
 
 @dataclass(frozen=True)
@@ -92,3 +111,69 @@ def leftovers(state_dir: Path) -> list[str]:
     """Run directories, lock files and server processes a finished run left behind."""
     files = [str(p) for p in state_dir.rglob("*") if p.name != f"it-template-{os.getuid()}"]
     return files + [f"process {pid}" for pid in processes_mentioning(str(state_dir))]
+
+
+def watchdogs(state_dir: Path) -> list[int]:
+    """Pids of the watchdogs of the runs under `state_dir` (their command line names the run)."""
+    runs = [p.name for p in state_dir.glob("it-template-*/*") if p.is_dir()]
+    return [
+        pid
+        for run_id in runs
+        for pid in processes_mentioning(run_id)
+        if b".watchdog" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def start_waiting_suite(
+    project: Path, python: Path, env: dict[str, str], tmp_path: Path, *args: str
+) -> subprocess.Popen[bytes]:
+    """Start the rendered suite with a test that waits; return once every worker is in it.
+
+    Each worker (or the one sequential process) touches a file named after it when its
+    waiting test starts, so a signal never lands on a worker that is still starting up.
+    """
+    (project / "tests" / "integration" / "test_waiting.py").write_text(WAITING_TEST)
+    flags = tmp_path / "waiting"
+    flags.mkdir()
+    expected = int(args[args.index("-n") + 1]) if "-n" in args else 1
+    with (tmp_path / "waiting.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(python), "-m", "pytest", "tests/integration/test_waiting.py", *args],
+            cwd=project,
+            env=environ({**env, "IT_WAITING": str(flags)}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=as_from_a_terminal,
+        )
+    deadline = time.monotonic() + 120
+    while len(list(flags.iterdir())) < expected:
+        assert process.poll() is None, "the waiting suite ended early:\n" + suite_log(tmp_path)
+        assert time.monotonic() < deadline, "the tests never started:\n" + suite_log(tmp_path)
+        time.sleep(0.1)
+    return process
+
+
+def as_from_a_terminal() -> None:
+    """Give the suite the default SIGINT action, as a shell's foreground job has.
+
+    A job started in the background by a non-interactive shell (`cmd &`, as CI scripts and
+    `nohup` do) inherits SIGINT ignored, and Python then installs no Ctrl-C handler: without
+    this the test would measure that shell's choice, not the suite's Ctrl-C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def suite_log(tmp_path: Path) -> str:
+    """What the waiting suite printed so far."""
+    return (tmp_path / "waiting.log").read_text(errors="replace")
+
+
+def wait_for_exit(process: subprocess.Popen[bytes], tmp_path: Path, timeout: float) -> None:
+    """Wait for the interrupted suite; if it hangs, kill it and fail with what it printed."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+        pytest.fail(f"the interrupted suite hung for {timeout:.0f} s:\n{suite_log(tmp_path)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -24,7 +23,14 @@ from tests.compose import (
 from tests.conftest import PROVEN_SERVICES
 from tests.counts import DEFAULT_RENDER_TESTS, expected_tests
 from tests.helpers import run
-from tests.suite import Outcome, assert_all_passed, run_suite
+from tests.suite import (
+    Outcome,
+    assert_all_passed,
+    leftovers,
+    run_suite,
+    start_waiting_suite,
+    watchdogs,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("docker")]
 
@@ -138,38 +144,50 @@ def test_docker_problems_end_in_one_sentence(
     assert labelled_containers(run_id) == []
 
 
-def test_the_next_run_removes_the_containers_of_a_killed_run(
-    default_project: Path, rendered_python: Path, tmp_path: Path, run_id: str
+@pytest.mark.parametrize("whom", ["controller", "process-group"])
+def test_a_killed_run_s_containers_are_removed_within_10_s(
+    default_project: Path,
+    rendered_python: Path,
+    tmp_path: Path,
+    state_dir: Path,
+    run_id: str,
+    whom: str,
 ) -> None:
     project = Path(shutil.copytree(default_project, tmp_path / "project"))
-    waiting = project / "tests" / "integration" / "test_waiting.py"
-    waiting.write_text(
-        "import os, time\nfrom pathlib import Path\n\n\n"
-        "def test_waits(db_session, redis_client) -> None:\n"
-        "    Path(os.environ['IT_WAITING']).touch()\n    time.sleep(300)\n"
-    )
-    flag = tmp_path / "waiting"
-    process = subprocess.Popen(
-        [str(rendered_python), "-m", "pytest", str(waiting), "-p", "no:cacheprovider"],
-        cwd=project,
-        env={**os.environ, **docker_env(run_id, IT_WAITING=str(flag))},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while not flag.exists():
-        assert process.poll() is None
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    process.send_signal(signal.SIGKILL)
+    env = docker_env(run_id, IT_STATE_DIR=str(state_dir))
+    process = start_waiting_suite(project, rendered_python, env, tmp_path, "-n", "2")
+    assert len(labelled_containers(run_id)) == 2
+    assert len(watchdogs(state_dir)) == 1, "the run should have started one watchdog"
+
+    if whom == "controller":
+        process.kill()
+    else:
+        os.killpg(process.pid, signal.SIGKILL)  # what a cancelled CI job does
+    process.wait(30)
+    time.sleep(10)
+
+    assert labelled_containers(run_id) == []
+    assert leftovers(state_dir) == []
+    assert watchdogs(state_dir) == []
+
+
+def test_the_next_run_removes_the_containers_of_a_killed_run(
+    default_project: Path, rendered_python: Path, tmp_path: Path, state_dir: Path, run_id: str
+) -> None:
+    project = Path(shutil.copytree(default_project, tmp_path / "project"))
+    env = docker_env(run_id, IT_STATE_DIR=str(state_dir))
+    process = start_waiting_suite(project, rendered_python, env, tmp_path)
+    for watchdog in watchdogs(state_dir):  # killed too: the janitor is the second line
+        os.kill(watchdog, signal.SIGKILL)
+    process.kill()
     process.wait(30)
     assert len(labelled_containers(run_id)) == 2, "the killed run should have left its containers"
-    waiting.unlink()
+    (project / "tests" / "integration" / "test_waiting.py").unlink()
 
     outcome = run_suite(
         rendered_python,
         project,
-        docker_env(f"{run_id}-next"),
+        docker_env(f"{run_id}-next", IT_STATE_DIR=str(state_dir)),
         target="tests/integration/test_safety.py",
     )
 

@@ -145,6 +145,26 @@ def test_a_user_that_died_is_not_waited_for(harness: Any, processes: Processes) 
     assert calls.log == ["start r3", "stop db"]
 
 
+def test_a_worker_that_outlives_a_reaped_run_leaves_no_lock_behind(
+    harness: Any, processes: Processes
+) -> None:
+    """The controller was killed and its watchdog stopped the servers; a worker still running
+    leaves later, and its lock file must not stay behind for the janitor."""
+    calls = Calls()
+    controller, worker = harness.run.Run("r9"), harness.run.Run("r9")
+    controller.join(calls.starter(harness), owner_stops=True)
+    processes.be(2)
+    worker.join(calls.starter(harness), owner_stops=False)
+    processes.alive.discard(1)
+    assert controller.reap(calls.stopper)  # what the watchdog does once the owner is gone
+
+    worker.leave(calls.stopper)
+
+    assert calls.log == ["start r9", "stop db"]
+    assert not Path(worker.lock.lock_file).exists()
+    assert not worker.dir.exists()
+
+
 def test_a_start_that_fails_leaves_no_run_behind(harness: Any, processes: Processes) -> None:
     run = harness.run.Run("r4")
 

@@ -12,26 +12,20 @@ from pathlib import Path
 import pytest
 
 from tests.counts import DEFAULT_RENDER_TESTS
-from tests.helpers import DEFAULT_PACKAGE, cached_venv, find_python, render
+from tests.helpers import DEFAULT_PACKAGE, cached_venv, environ, find_python, render
 from tests.servers import databases, postgres_server, redis_bin, redis_server
-from tests.suite import assert_all_passed, leftovers, processes_mentioning, run_suite
+from tests.suite import (
+    assert_all_passed,
+    leftovers,
+    processes_mentioning,
+    run_suite,
+    start_waiting_suite,
+    suite_log,
+    wait_for_exit,
+    watchdogs,
+)
 
 pytestmark = pytest.mark.slow
-
-
-WAITING_TEST = """
-import os
-import time
-from pathlib import Path
-
-import pytest
-
-
-@pytest.mark.parametrize("slot", [0, 1])
-def test_waits_until_interrupted(db_session, redis_client, slot: int) -> None:
-    Path(os.environ["IT_WAITING"], os.environ.get("PYTEST_XDIST_WORKER", "main")).touch()
-    time.sleep(300)
-"""
 
 
 def local_env(state_dir: Path, **extra: str) -> dict[str, str]:
@@ -87,7 +81,7 @@ def test_a_non_test_database_is_refused_before_anything_is_written(
         result = subprocess.run(
             [str(rendered_python), "-m", "pytest", "tests/integration", "-p", "no:cacheprovider"],
             cwd=default_project,
-            env={**os.environ, **env},
+            env=environ(env),
             capture_output=True,
             text=True,
             timeout=120,
@@ -103,7 +97,7 @@ def test_a_non_test_database_is_refused_before_anything_is_written(
 def test_missing_url_variables_end_in_one_sentence(
     default_project: Path, rendered_python: Path, state_dir: Path
 ) -> None:
-    env = {**os.environ, "IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)}
+    env = environ({"IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)})
     env.pop("TEST_POSTGRES_URL", None)
     env.pop("TEST_REDIS_URL", None)
 
@@ -123,60 +117,13 @@ def test_missing_url_variables_end_in_one_sentence(
     assert leftovers(state_dir) == []
 
 
-def start_waiting_suite(
+def start_local_waiting(
     project: Path, python: Path, state_dir: Path, tmp_path: Path, *args: str
-) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start the rendered suite with a test that waits; return once every worker is in it.
-
-    Each worker (or the one sequential process) touches a file named after it when its
-    waiting test starts, so a signal never lands on a worker that is still starting up.
-    """
-    (project / "tests" / "integration" / "test_waiting.py").write_text(WAITING_TEST)
-    flags = tmp_path / "waiting"
-    flags.mkdir()
-    expected = int(args[args.index("-n") + 1]) if "-n" in args else 1
-    with (tmp_path / "waiting.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(python), "-m", "pytest", "tests/integration/test_waiting.py", *args],
-            cwd=project,
-            env={**os.environ, **local_env(state_dir, IT_WAITING=str(flags))},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=as_from_a_terminal,
-        )
-    deadline = time.monotonic() + 120
-    while len(list(flags.iterdir())) < expected:
-        assert process.poll() is None, "the waiting suite ended early:\n" + suite_log(tmp_path)
-        assert time.monotonic() < deadline, "the tests never started:\n" + suite_log(tmp_path)
-        time.sleep(0.1)
+) -> subprocess.Popen[bytes]:
+    """The waiting suite on the local backend, once its servers run."""
+    process = start_waiting_suite(project, python, local_env(state_dir), tmp_path, *args)
     assert processes_mentioning(str(state_dir)), "no server process was started"
-    return process, flags
-
-
-def as_from_a_terminal() -> None:
-    """Give the suite the default SIGINT action, as a shell's foreground job has.
-
-    A job started in the background by a non-interactive shell (`cmd &`, as CI scripts and
-    `nohup` do) inherits SIGINT ignored, and Python then installs no Ctrl-C handler: without
-    this the test would measure that shell's choice, not the suite's Ctrl-C.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def suite_log(tmp_path: Path) -> str:
-    """What the waiting suite printed so far."""
-    return (tmp_path / "waiting.log").read_text(errors="replace")
-
-
-def wait_for_exit(process: subprocess.Popen[bytes], tmp_path: Path, timeout: float) -> None:
-    """Wait for the interrupted suite; if it hangs, kill it and fail with what it printed."""
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(30)
-        pytest.fail(f"the interrupted suite hung for {timeout:.0f} s:\n{suite_log(tmp_path)}")
+    return process
 
 
 @pytest.fixture
@@ -198,7 +145,7 @@ def test_an_interrupted_run_stops_every_server(
     signum: int,
     workers: list[str],
 ) -> None:
-    process, _ = start_waiting_suite(project_copy, rendered_python, state_dir, tmp_path, *workers)
+    process = start_local_waiting(project_copy, rendered_python, state_dir, tmp_path, *workers)
 
     if signum == signal.SIGINT:
         os.killpg(process.pid, signum)  # Ctrl-C reaches the whole foreground process group
@@ -213,10 +160,30 @@ def test_an_interrupted_run_stops_every_server(
     assert leftovers(state_dir) == []
 
 
+@pytest.mark.parametrize("whom", ["controller", "process-group"])
+def test_a_killed_run_is_reaped_within_10_s(
+    project_copy: Path, rendered_python: Path, state_dir: Path, tmp_path: Path, whom: str
+) -> None:
+    process = start_local_waiting(project_copy, rendered_python, state_dir, tmp_path, "-n", "2")
+    assert len(watchdogs(state_dir)) == 1, "the run should have started one watchdog"
+
+    if whom == "controller":
+        process.kill()
+    else:
+        os.killpg(process.pid, signal.SIGKILL)  # what a cancelled CI job does
+    process.wait(30)
+    time.sleep(10)
+
+    assert leftovers(state_dir) == []
+    assert watchdogs(state_dir) == []
+
+
 def test_the_next_run_reaps_what_a_killed_run_left(
     project_copy: Path, rendered_python: Path, state_dir: Path, tmp_path: Path
 ) -> None:
-    process, _ = start_waiting_suite(project_copy, rendered_python, state_dir, tmp_path)
+    process = start_local_waiting(project_copy, rendered_python, state_dir, tmp_path)
+    for watchdog in watchdogs(state_dir):  # killed too: the janitor is the second line
+        os.kill(watchdog, signal.SIGKILL)
     process.kill()
     process.wait(30)
     assert leftovers(state_dir), "a SIGKILLed run should have left its servers running"

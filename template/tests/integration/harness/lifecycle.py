@@ -10,6 +10,7 @@ about pytest or the fixtures that use the servers.
 from __future__ import annotations
 
 import atexit
+import subprocess
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from .base import Server, Service, ServiceUnavailable
 from .config import backend_name
 from .run import Run, reap_abandoned
 from .services import SERVICES
+from .watchdog import start as start_watchdog
 
 SERVICES_BY_NAME = {service.name: service for service in SERVICES}
 
@@ -29,6 +31,7 @@ class Servers:
 
     run: Run
     by_name: dict[str, Server]
+    watchdog: subprocess.Popen[bytes] | None = None  # with the servers this process started
 
     def __getitem__(self, name: str) -> Server:
         return self.by_name[name]
@@ -38,17 +41,24 @@ def join(run_id: str, owner_stops: bool) -> Servers:
     """Use the run's servers, starting them if this process is the run's first.
 
     With `owner_stops`, this process stops them when it leaves; otherwise the last to leave
-    does. A process that exits without leaving leaves at exit.
+    does. A process that exits without leaving leaves at exit; one that is killed leaves them
+    to the watchdog (`watchdog.py`) that the process which started them starts.
     """
     run = Run(run_id)
     servers = Servers(run, run.join(start_all, owner_stops=owner_stops))
     atexit.register(run.leave, stop_all)
+    if run.started_here:
+        servers.watchdog = start_watchdog(run)
     return servers
 
 
 def leave(servers: Servers) -> None:
     """Stop using the run's servers; stop them if this process is their owner or last user."""
     servers.run.leave(stop_all)
+    if servers.watchdog is not None and servers.run.read() is None:
+        servers.watchdog.terminate()  # the servers are stopped: nothing is left to watch
+        servers.watchdog.wait()
+        servers.watchdog = None
 
 
 def start_all(run: Run, services: tuple[Service, ...] = SERVICES) -> dict[str, Server]:

@@ -66,6 +66,7 @@ class Run:
         self.dir = state_root() / run_id
         self.lock = FileLock(f"{self.dir}.lock")
         self._joined = False
+        self.started_here = False  # whether this process started the run's servers
 
     @property
     def state_file(self) -> Path:
@@ -128,6 +129,7 @@ class Run:
             except BaseException:
                 shutil.rmtree(self.dir, ignore_errors=True)
                 raise
+            self.started_here = True
             state = {
                 "servers": {name: s.to_json() for name, s in servers.items()},
                 "owner": me() if owner_stops else None,
@@ -144,14 +146,15 @@ class Run:
             return
         with self.lock:
             state = self.read()
-            if state is None:
-                return
-            state["users"] = [u for u in state["users"] if u != me() and is_alive(*u)]
-            last = state["owner"] == me() or not state["users"]
-            if last:
-                self._finish(state, stop)
-            else:
-                self.write(state)
+            # None: the run is over, its owner's watchdog stopped the servers (a killed owner)
+            last = state is None or state["owner"] == me()
+            if state is not None:
+                state["users"] = [u for u in state["users"] if u != me() and is_alive(*u)]
+                last = last or not state["users"]
+                if last:
+                    self._finish(state, stop)
+                else:
+                    self.write(state)
         self._joined = False
         if last:
             Path(self.lock.lock_file).unlink(missing_ok=True)
@@ -168,6 +171,22 @@ class Run:
         for pid in processes_in(self.dir):
             stop_process(pid, started_at(pid), "SIGTERM")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def reap(self, stop: Stopper, timeout: float = 0) -> bool:
+        """Stop the servers if every process that used the run is gone; whether it did.
+
+        Raises filelock's Timeout when a live process holds the run's lock past `timeout`.
+        """
+        with self.lock.acquire(timeout=timeout):
+            if not self.abandoned():
+                return False
+            state = self.read()
+            if state is None:
+                self._finish_unrecorded()
+            else:
+                self._finish(state, stop)
+        Path(self.lock.lock_file).unlink(missing_ok=True)
+        return True
 
     def abandoned(self) -> bool:
         """Whether every process that used this run is gone (a killed run); call under the lock."""
@@ -192,18 +211,10 @@ def reap_abandoned(stop: Stopper, keep: str) -> list[str]:
         if run.id == keep:
             continue
         try:
-            with run.lock.acquire(timeout=0):
-                if run.abandoned():
-                    state = run.read()
-                    if state is None:
-                        run._finish_unrecorded()
-                    else:
-                        run._finish(state, stop)
-                    reaped.append(run.id)
+            if run.reap(stop):
+                reaped.append(run.id)
         except Timeout:
             continue  # a live run holds it
         except ServiceUnavailable:
             continue  # e.g. its containers, with no Docker now: left for a run that reaches them
-        if run.id in reaped:
-            lock_file.unlink(missing_ok=True)
     return reaped
