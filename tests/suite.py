@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,3 +180,91 @@ def wait_for_exit(process: subprocess.Popen[bytes], tmp_path: Path, timeout: flo
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(30)
         pytest.fail(f"the interrupted suite hung for {timeout:.0f} s:\n{suite_log(tmp_path)}")
+
+
+DYING_TEST = """
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(400))
+def test_uses_the_database(db_session, n: int) -> None:
+    Path(os.environ["IT_WAITING"], os.environ.get("PYTEST_XDIST_WORKER", "main")).touch()
+    time.sleep(0.05)
+"""
+
+
+@dataclass(frozen=True)
+class Death:
+    """How a run went on after one of its servers was killed."""
+
+    returncode: int
+    output: str
+    seconds: float  # from the kill to the run's exit
+
+    @property
+    def interrupted(self) -> str:
+        """The line in which pytest says why it stopped the run."""
+        lines = [line for line in self.output.splitlines() if "Interrupted: " in line]
+        assert lines, self.output
+        return lines[0]
+
+
+def run_while_postgres_dies(
+    project: Path,
+    python: Path,
+    env: dict[str, str],
+    tmp_path: Path,
+    kill: Callable[[dict[str, Any]], None],
+    *args: str,
+) -> Death:
+    """Run 400 short database tests (10 s of them under -n 2) and, once they run, kill the
+    run's PostgreSQL with `kill(server as the run's state file records it)`."""
+    (project / "tests" / "integration" / "test_dying.py").write_text(DYING_TEST)
+    flags = tmp_path / "dying"
+    flags.mkdir()
+    with (tmp_path / "dying.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(python), "-m", "pytest", "tests/integration/test_dying.py", *args],
+            cwd=project,
+            env=environ({**env, "IT_WAITING": str(flags)}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(flags.iterdir()):
+            assert process.poll() is None, (tmp_path / "dying.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "dying.log").read_text()
+            time.sleep(0.05)
+        time.sleep(0.5)
+        (state_file,) = Path(env["IT_STATE_DIR"]).glob("it-template-*/*/state.json")
+        kill(json.loads(state_file.read_text())["servers"]["postgres"])
+        killed = time.monotonic()
+        process.wait(60)
+        seconds = time.monotonic() - killed
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    output = (tmp_path / "dying.log").read_text(errors="replace")
+    return Death(process.returncode, output, seconds)
+
+
+def assert_stopped_by_the_death(death: Death, how: str) -> None:
+    """The run stopped within 5 s, non-zero, in one sentence naming the server, how it ended
+    and its log's tail, before the 400 tests could all run."""
+    assert death.returncode == 2, death.output  # pytest's "interrupted"
+    assert death.seconds < 5, death.output
+    line = death.interrupted
+    assert "The postgres server (" in line, line
+    assert f"{how} during the run, so the run stops here; its log ends: " in line, line
+    assert "LOG:" in line.partition("its log ends: ")[2], line  # PostgreSQL's own lines
+    ran = re.search(r"(\d+) passed", death.output)
+    assert ran is not None, death.output
+    assert int(ran.group(1)) < 400, death.output
+    assert "Traceback" not in death.output, death.output

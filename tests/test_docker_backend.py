@@ -8,6 +8,7 @@ import signal
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,8 +27,10 @@ from tests.helpers import run
 from tests.suite import (
     Outcome,
     assert_all_passed,
+    assert_stopped_by_the_death,
     leftovers,
     run_suite,
+    run_while_postgres_dies,
     start_waiting_suite,
     watchdogs,
 )
@@ -169,6 +172,22 @@ def test_a_killed_run_s_containers_are_removed_within_10_s(
     assert labelled_containers(run_id) == []
     assert leftovers(state_dir) == []
     assert watchdogs(state_dir) == []
+
+
+def test_a_container_killed_mid_run_ends_the_run_in_one_sentence(
+    default_project: Path, rendered_python: Path, tmp_path: Path, state_dir: Path, run_id: str
+) -> None:
+    project = Path(shutil.copytree(default_project, tmp_path / "project"))
+
+    def kill(server: dict[str, Any]) -> None:
+        run(["docker", "kill", server["container_id"]], cwd=tmp_path)
+
+    env = docker_env(run_id, IT_STATE_DIR=str(state_dir))
+    death = run_while_postgres_dies(project, rendered_python, env, tmp_path, kill, "-n", "2")
+
+    assert_stopped_by_the_death(death, "exit code 137)")
+    assert labelled_containers(run_id) == []
+    assert leftovers(state_dir) == []
 
 
 def test_the_next_run_removes_the_containers_of_a_killed_run(

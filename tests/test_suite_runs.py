@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,9 +17,11 @@ from tests.helpers import DEFAULT_PACKAGE, cached_venv, environ, find_python, re
 from tests.servers import databases, postgres_server, redis_bin, redis_server
 from tests.suite import (
     assert_all_passed,
+    assert_stopped_by_the_death,
     leftovers,
     processes_mentioning,
     run_suite,
+    run_while_postgres_dies,
     start_waiting_suite,
     suite_log,
     wait_for_exit,
@@ -176,6 +179,25 @@ def test_a_killed_run_is_reaped_within_10_s(
 
     assert leftovers(state_dir) == []
     assert watchdogs(state_dir) == []
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+def test_a_postmaster_killed_mid_run_ends_the_run_in_one_sentence(
+    project_copy: Path,
+    rendered_python: Path,
+    state_dir: Path,
+    tmp_path: Path,
+    workers: list[str],
+) -> None:
+    def kill(server: dict[str, Any]) -> None:
+        os.kill(server["pid"], signal.SIGKILL)
+
+    death = run_while_postgres_dies(
+        project_copy, rendered_python, local_env(state_dir), tmp_path, kill, *workers
+    )
+
+    assert_stopped_by_the_death(death, "was killed by SIGKILL")
+    assert leftovers(state_dir) == []
 
 
 def test_the_next_run_reaps_what_a_killed_run_left(

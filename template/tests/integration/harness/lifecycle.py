@@ -36,6 +36,13 @@ class Servers:
     def __getitem__(self, name: str) -> Server:
         return self.by_name[name]
 
+    def ended(self) -> str | None:
+        """The watchdog's sentence if one of the servers ended while the run used it."""
+        try:
+            return self.run.ended_file.read_text()
+        except FileNotFoundError:
+            return None
+
 
 def join(run_id: str, owner_stops: bool) -> Servers:
     """Use the run's servers, starting them if this process is the run's first.

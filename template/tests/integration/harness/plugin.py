@@ -266,6 +266,20 @@ def address(url: str) -> str:
         return ""
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> bool | None:
+    """A server that ended while the run used it (the watchdog says which) stops the run here,
+    before this test: no test goes on against a dead server."""
+    servers = item.config.stash.get(RUN, None)
+    if servers is None:
+        return None
+    ended = servers.ended()
+    if ended is None:
+        return None
+    item.session.shouldstop = ended
+    return True
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -288,5 +302,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         from .lifecycle import leave
         from .startup import finish
 
-        finish(servers)
+        if servers.ended() is None:  # else the server this process cleans up is gone
+            finish(servers)
         leave(servers)

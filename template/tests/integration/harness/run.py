@@ -69,6 +69,11 @@ class Run:
         self.started_here = False  # whether this process started the run's servers
 
     @property
+    def ended_file(self) -> Path:
+        """Where the watchdog writes which server ended while the run used it (`watchdog.py`)."""
+        return self.dir / "ended"
+
+    @property
     def state_file(self) -> Path:
         """The JSON file every process of the run reads the servers from."""
         return self.dir / "state.json"
@@ -162,7 +167,8 @@ class Run:
     def _finish(self, state: dict[str, Any], stop: Stopper) -> None:
         """Stop the servers and remove the run's files."""
         # Interrupted here, the state stays behind: this process's atexit or the next run's
-        # janitor stops what is left.
+        # janitor stops what is left. The watchdog takes the servers' ends for the run's.
+        self.write({**state, "stopping": True})
         stop({name: Server.from_json(data) for name, data in state["servers"].items()})
         shutil.rmtree(self.dir, ignore_errors=True)
 
