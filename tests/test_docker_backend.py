@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,7 @@ from tests.compose import (
 )
 from tests.conftest import PROVEN_SERVICES
 from tests.counts import DEFAULT_RENDER_TESTS, expected_tests
-from tests.helpers import run
+from tests.helpers import environ, run
 from tests.suite import (
     Outcome,
     assert_all_passed,
@@ -211,6 +215,85 @@ def test_the_next_run_removes_the_containers_of_a_killed_run(
     )
 
     assert_all_passed(outcome)
+    assert labelled_containers(run_id) == []
+
+
+@pytest.fixture
+def engine_socket(tmp_path: Path) -> Iterator[Path]:
+    """This machine's Docker engine, answering at a socket of its own (a socat proxy)."""
+    socket_path = tmp_path / "engine" / "docker.sock"
+    socket_path.parent.mkdir()
+    proxy = subprocess.Popen(
+        ["socat", f"UNIX-LISTEN:{socket_path},fork", "UNIX-CONNECT:/var/run/docker.sock"]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not socket_path.exists():
+            assert proxy.poll() is None, "socat did not start"
+            assert time.monotonic() < deadline, "socat did not start"
+            time.sleep(0.05)
+        yield socket_path
+    finally:
+        proxy.terminate()
+        proxy.wait()
+
+
+def announce(how: str, socket_path: Path, tmp_path: Path) -> tuple[dict[str, str], str]:
+    """The environment that names the engine at `socket_path` one way; the header's origin."""
+    host = f"unix://{socket_path}"
+    if how == "DOCKER_HOST":
+        return {"DOCKER_HOST": host}, "DOCKER_HOST"
+    if how == "docker-context":
+        config = tmp_path / "docker-config"
+        meta = config / "contexts" / "meta" / hashlib.sha256(b"itt-engine").hexdigest()
+        meta.mkdir(parents=True)
+        (config / "config.json").write_text(json.dumps({"currentContext": "itt-engine"}))
+        endpoint = {"Host": host, "SkipTLSVerify": False}
+        context = {"Name": "itt-engine", "Metadata": {}, "Endpoints": {"docker": endpoint}}
+        (meta / "meta.json").write_text(json.dumps(context))
+        return {"DOCKER_CONFIG": str(config)}, "the Docker context 'itt-engine'"
+    if how == "tc.host":
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / ".testcontainers.properties").write_text(f"tc.host={host}\n")
+        return {"HOME": str(home)}, "tc.host in ~/.testcontainers.properties"
+    assert how == "rootless-socket"
+    return {"XDG_RUNTIME_DIR": str(socket_path.parent)}, "rootless Docker's socket"
+
+
+@pytest.mark.parametrize("how", ["DOCKER_HOST", "docker-context", "tc.host", "rootless-socket"])
+def test_an_engine_on_a_socket_of_its_own_is_found(
+    default_project: Path,
+    rendered_python: Path,
+    tmp_path: Path,
+    engine_socket: Path,
+    run_id: str,
+    how: str,
+) -> None:
+    extra, origin = announce(how, engine_socket, tmp_path)
+    env = environ({**docker_env(run_id, IT_BACKEND="auto"), **extra})
+    if how != "DOCKER_HOST":
+        env.pop("DOCKER_HOST", None)
+    # Docker's default socket hidden in a mount namespace of the suite's own: only the
+    # announced socket reaches the engine.
+    hide = 'mount --bind /dev/null /run/docker.sock && exec "$@"'
+    command = ["unshare", "--mount", "--", "sh", "-c", hide, "sh"]
+    command += [str(rendered_python), "-m", "pytest", "tests/integration", "-n", "2"]
+    result = subprocess.run(
+        [*command, "-p", "no:cacheprovider"],
+        cwd=default_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"{DEFAULT_RENDER_TESTS} passed" in output, output
+    assert "via docker (" in output, output
+    assert f"docker engine: unix://{engine_socket} (from {origin})" in output, output
     assert labelled_containers(run_id) == []
 
 

@@ -8,7 +8,10 @@ package name (the template's own tests are a package named `tests` too).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -419,3 +422,89 @@ def test_servers_left_to_the_exit_handler_are_all_stopped(harness: Any) -> None:
 
     assert done.returncode == 0, done.stderr
     assert sorted(done.stdout.splitlines()) == ["stopped cache", "stopped db"], done.stderr
+
+
+@pytest.fixture
+def docker_module(harness: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """The docker backend's module, in a home and runtime directory of the test's own."""
+    module = harness.backends.docker
+    for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
+    (tmp_path / "home").mkdir()
+    module.engine.cache_clear()
+    yield module
+    module.engine.cache_clear()
+
+
+def write_context(home: Path, name: str, host: str) -> None:
+    """A Docker context as `docker context create` writes it, and made current."""
+    meta = home / ".docker" / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    meta.mkdir(parents=True)
+    (home / ".docker" / "config.json").write_text(json.dumps({"currentContext": name}))
+    endpoints = {"docker": {"Host": host, "SkipTLSVerify": False}}
+    (meta / "meta.json").write_text(json.dumps({"Name": name, "Endpoints": endpoints}))
+
+
+def test_the_engine_named_first_wins_as_testcontainers_orders_them(
+    docker_module: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    write_context(home, "colima", "unix:///ctx.sock")
+    assert docker_module.configured_engine().origin == "the Docker context 'colima'"
+
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    assert docker_module.configured_engine().host == "tcp://127.0.0.1:2375"
+
+    (home / ".testcontainers.properties").write_text("# mine\ntc.host = unix:///tc.sock\n")
+    chosen = docker_module.configured_engine()
+    assert (chosen.host, chosen.origin) == (
+        "unix:///tc.sock",
+        "tc.host in ~/.testcontainers.properties",
+    )
+
+
+def test_the_default_context_and_docker_context_variable(
+    docker_module: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    write_context(home, "default", "unix:///ignored.sock")
+    assert docker_module.configured_engine() is None  # `default` is Docker's own socket
+
+    write_context(home, "other", "unix:///other.sock")
+    monkeypatch.setenv("DOCKER_CONTEXT", "other")
+    assert docker_module.configured_engine().host == "unix:///other.sock"
+
+
+def test_without_a_named_engine_the_first_usual_socket_that_answers_is_used(
+    docker_module: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    podman = f"unix://{tmp_path / 'runtime'}/podman/podman.sock"
+    monkeypatch.setattr(docker_module, "socket_answers", lambda host: host == podman)
+    monkeypatch.delenv("TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE", raising=False)
+
+    chosen = docker_module.hand_engine_over()
+
+    assert (chosen.host, chosen.origin) == (podman, "rootless Podman's socket")
+    assert os.environ["DOCKER_HOST"] == podman
+    assert "TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE" not in os.environ  # same path inside
+
+
+def test_a_desktop_vm_socket_gives_ryuk_the_vm_s_own_path(
+    docker_module: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    colima = f"unix://{tmp_path / 'home'}/.colima/default/docker.sock"
+    monkeypatch.setattr(docker_module, "socket_answers", lambda host: host == colima)
+    monkeypatch.delenv("TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE", raising=False)
+
+    assert docker_module.hand_engine_over().origin == "Colima's socket"
+    assert os.environ["TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE"] == "/var/run/docker.sock"
+
+
+def test_no_engine_anywhere_names_docker_s_default_socket(
+    docker_module: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(docker_module, "socket_answers", lambda host: False)
+
+    assert docker_module.engine().host == "unix:///var/run/docker.sock"

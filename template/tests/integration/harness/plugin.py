@@ -247,6 +247,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"ready in {s.ready_seconds:.2f} s"
         for s in servers.by_name.values()
     ]
+    if any(s.backend == "docker" for s in servers.by_name.values()):
+        from .backends.docker import engine
+
+        found = engine()
+        lines.append(f"  docker engine: {found.host} (from {found.origin})")
     timeout = suite_timeout(config)
     if timeout is not None:
         seconds, method = timeout.args[0], timeout.kwargs["method"]

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import socket
 import sys
@@ -10,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,6 +33,7 @@ class DockerBackend(Backend):
     def start(self, service: Service, run_dir: Path, run_id: str) -> Server:
         """Start the pinned (or overridden) image and wait for a real round trip."""
         docker_client()  # one sentence, not a traceback, when no daemon answers
+        hand_engine_over()
         image = os.environ.get(service.image_variable, "").strip() or service.default_image
         container = service.container(image).with_kwargs(labels={RUN_LABEL: run_id})
         began = time.monotonic()
@@ -161,18 +166,125 @@ def ryuk_started() -> Iterator[None]:
     yield
 
 
+@dataclass(frozen=True)
+class Engine:
+    """A Docker (or Podman) engine endpoint, and where the suite found it."""
+
+    host: str  # as DOCKER_HOST spells it: unix:///path, tcp://host:port, ssh://...
+    origin: str  # for the header and the error sentence
+    socket_inside: str | None = None  # the engine's socket as its containers see it (Ryuk)
+
+
+def docker_config_dir() -> Path:
+    """Where the Docker CLI keeps its configuration and contexts."""
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def context_engine() -> Engine | None:
+    """The active Docker context's endpoint (`docker context use`, DOCKER_CONTEXT), read from the
+    files the Docker CLI writes; None for the `default` context or without one."""
+    with suppress(OSError, ValueError, KeyError, TypeError):
+        config = docker_config_dir()
+        name = os.environ.get("DOCKER_CONTEXT", "").strip()
+        if not name:
+            name = json.loads((config / "config.json").read_text()).get("currentContext", "")
+        if not name or name == "default":
+            return None
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        meta = json.loads((config / "contexts" / "meta" / digest / "meta.json").read_text())
+        host = meta["Endpoints"]["docker"]["Host"]
+        return Engine(host, f"the Docker context {name!r}") if host else None
+    return None
+
+
+def tc_host_engine() -> Engine | None:
+    """testcontainers' `tc.host` in ~/.testcontainers.properties, which it prefers to
+    DOCKER_HOST: the suite prefers it too, so both talk to the same engine."""
+    with suppress(OSError):
+        for line in (Path.home() / ".testcontainers.properties").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "tc.host" and value.strip():
+                return Engine(value.strip(), "tc.host in ~/.testcontainers.properties")
+    return None
+
+
+def usual_sockets() -> list[Engine]:
+    """Where Docker, rootless Docker, Podman and the desktop VMs put their socket.
+
+    The desktop engines run in a VM: their containers see the engine's socket at the VM's own
+    path, which Ryuk needs (TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE).
+    """
+    home = Path.home()
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    vm = "/var/run/docker.sock"
+    return [
+        Engine("unix:///var/run/docker.sock", "Docker's socket"),
+        Engine(f"unix://{runtime}/docker.sock", "rootless Docker's socket"),
+        Engine(f"unix://{runtime}/podman/podman.sock", "rootless Podman's socket"),
+        Engine("unix:///run/podman/podman.sock", "Podman's socket"),
+        Engine(f"unix://{home}/.docker/run/docker.sock", "Docker Desktop's socket", vm),
+        Engine(f"unix://{home}/.colima/default/docker.sock", "Colima's socket", vm),
+        Engine(f"unix://{home}/.orbstack/run/docker.sock", "OrbStack's socket", vm),
+        Engine(f"unix://{home}/.rd/docker.sock", "Rancher Desktop's socket", vm),
+    ]
+
+
+def configured_engine() -> Engine | None:
+    """The engine the user named: tc.host, DOCKER_HOST, or the active Docker context."""
+    from_env = os.environ.get("DOCKER_HOST", "").strip()
+    env = Engine(from_env, "DOCKER_HOST") if from_env else None
+    return tc_host_engine() or env or context_engine()
+
+
+def socket_answers(host: str) -> bool:
+    """Whether something listens on a unix:// endpoint (others are left to the ping)."""
+    if not host.startswith("unix://"):
+        return True
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1)
+            sock.connect(host.removeprefix("unix://"))
+    except OSError:
+        return False
+    return True
+
+
+@functools.cache
+def engine() -> Engine:
+    """The engine this run uses: the one the user named, else the first usual socket that
+    answers, else Docker's default socket (for the error sentence)."""
+    chosen = configured_engine()
+    if chosen is None:
+        found = (e for e in usual_sockets() if socket_answers(e.host))
+        chosen = next(found, usual_sockets()[0])
+    return chosen
+
+
+def hand_engine_over() -> Engine:
+    """Make the engine Testcontainers' and the Docker SDK's (DOCKER_HOST, and Ryuk's socket
+    for a VM's engine), here and in the processes this one starts; only once a container is
+    started, so a run without Docker sets no variable."""
+    chosen = engine()
+    os.environ["DOCKER_HOST"] = chosen.host
+    if chosen.socket_inside and not os.environ.get("TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE"):
+        os.environ["TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE"] = chosen.socket_inside
+    return chosen
+
+
 def docker_client() -> Any:
     """A Docker SDK client, or ServiceUnavailable in one sentence naming the ways out."""
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    found = engine()
     try:
         import docker
 
-        client = docker.from_env(timeout=5)
+        client = docker.from_env(environment={**os.environ, "DOCKER_HOST": found.host}, timeout=5)
         client.ping()
     except Exception as error:
         reason = str(error).split(":")[0].strip() or type(error).__name__
+        tried = found.origin if found.origin != "Docker's socket" else "the usual sockets"
         raise ServiceUnavailable(
-            f"no Docker daemon answered at {host} ({reason}); start Docker, or run with "
+            f"no Docker daemon answered at {found.host} ({reason}; from {tried}); start "
+            "Docker or name it (DOCKER_HOST, `docker context use`, tc.host), or run with "
             "IT_BACKEND=local (server binaries, no Docker) or IT_BACKEND=url "
             "(a TEST_<SERVICE>_URL per service, e.g. TEST_POSTGRES_URL)"
         ) from error
@@ -181,15 +293,8 @@ def docker_client() -> Any:
 
 def docker_answers() -> bool:
     """Whether a Docker daemon answers, checked cheaply before the SDK is imported."""
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    if host.startswith("unix://"):
-        path = host.removeprefix("unix://")
-        try:
-            with socket.socket(socket.AF_UNIX) as sock:
-                sock.settimeout(1)
-                sock.connect(path)
-        except OSError:
-            return False
+    if not socket_answers(engine().host):
+        return False
     try:
         docker_client()
     except ServiceUnavailable:
