@@ -99,14 +99,17 @@ def test_workflow_is_hardened(ci_project: Path) -> None:
 def test_workflow_runs_the_suite(ci_project: Path) -> None:
     workflow = load_yaml(ci_project / WORKFLOW)
     (job,) = workflow["jobs"].values()
-    (setup,) = steps_using(job, "actions/setup-python")
+    (setup,) = steps_using(job, "astral-sh/setup-uv")
     assert setup["with"] == {
         "python-version": "3.11",
-        "cache": "pip",
-        "cache-dependency-path": "tests/integration/requirements.txt",
+        "activate-environment": True,
+        "enable-cache": True,
+        "cache-dependency-glob": "pyproject.toml\ntests/integration/requirements.txt\n",
     }
+    assert steps_using(job, "actions/setup-python") == []
     runs = " ".join(str(step.get("run", "")) for step in job["steps"])
-    assert "pip install -r tests/integration/requirements.txt" in runs
+    assert "uv sync --group integration" in runs
+    assert "pip install" not in runs
     assert re.search(r"pytest tests/integration -n 2 --junitxml=\S+", runs)
     junit_upload, coverage_upload = steps_using(job, "actions/upload-artifact")
     assert junit_upload["if"] == coverage_upload["if"] == "always()"
@@ -114,6 +117,30 @@ def test_workflow_runs_the_suite(ci_project: Path) -> None:
     assert junit is not None
     assert junit_upload["with"]["path"] == junit.group(1)
     assert coverage_upload["with"]["path"] == "coverage.xml"
+
+
+@pytest.mark.parametrize("example_app", [True, False], ids=["new-project", "adopted"])
+def test_the_pip_installer_uses_setup_python_and_requirements(
+    tmp_path: Path, example_app: bool
+) -> None:
+    project = render(tmp_path / "project", installer="pip", example_app=example_app)
+    assert_hardened(project / WORKFLOW)
+    check_zizmor(project / WORKFLOW)
+    (job,) = load_yaml(project / WORKFLOW)["jobs"].values()
+
+    (setup,) = steps_using(job, "actions/setup-python")
+    assert setup["with"] == {
+        "python-version": "3.11",
+        "cache": "pip",
+        "cache-dependency-path": "tests/integration/requirements.txt",
+    }
+    assert steps_using(job, "astral-sh/setup-uv") == []
+    runs = " ".join(str(step.get("run", "")) for step in job["steps"])
+    assert "pip install -r tests/integration/requirements.txt" in runs
+    assert ("pip install -e ." in runs) is not example_app
+    readme = (project / "tests" / "integration" / "README.md").read_text()
+    assert "pip install -r tests/integration/requirements.txt" in readme
+    assert "uv sync" not in readme.split("```")[1]
 
 
 def test_services_workflow_uses_url_backend(tmp_path: Path) -> None:
@@ -148,7 +175,7 @@ def test_testcontainers_workflow_uses_docker_backend(tmp_path: Path) -> None:
     (job,) = load_yaml(project / WORKFLOW)["jobs"].values()
     assert job["env"] == {"IT_BACKEND": "docker"}
     assert "services" not in job
-    (setup,) = steps_using(job, "actions/setup-python")
+    (setup,) = steps_using(job, "astral-sh/setup-uv")
     assert setup["with"]["python-version"] == "3.13"
     assert "TEST_POSTGRES_URL" not in (project / WORKFLOW).read_text(encoding="utf-8")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import copier
 import pytest
+import yaml
 from copier.errors import UnsafeTemplateError
 
 from tests.counts import DEFAULT_RENDER_TESTS
@@ -335,6 +336,13 @@ def test_a_project_rendered_from_v0_1_0_updates_to_this_release_with_its_edits(
     assert f"{said}cache.py -> tests/integration/harness/services/redis/fixtures.py" in printed
     assert f"{said}servers/plugin.py -> tests/integration/harness/plugin.py" in printed
     assert f"{said}database.py: unchanged, so v0.2.0 replaces it" in printed
+    # A question v0.3.0 added keeps what the project did: pip, not uv's dependency group,
+    # which its own pyproject.toml (never updated) does not have.
+    assert "it-template migration v0.3.0: installer: pip (" in printed
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["installer"] == "pip"
+    workflow = (project / ".github" / "workflows" / "integration-tests.yml").read_text()
+    assert "pip install -r tests/integration/requirements.txt" in workflow
+    assert "setup-uv" not in workflow
     # The top of tests/integration/ holds the user's files only; nothing at the old paths.
     top = sorted(path.name for path in suite.glob("*.py"))
     assert [name for name in top if not name.startswith("test_")] == [

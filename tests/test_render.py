@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 from tests.helpers import DEFAULT_PACKAGE, JINJA_LEFTOVER, render, rendered_files, run, tool
@@ -52,6 +53,7 @@ ONE_CHANGE = [
     ("async_db", True),
     ("schema_source", "alembic"),
     ("ci", "github-testcontainers"),
+    ("installer", "pip"),
     ("ci", "none"),
 ]
 
@@ -178,3 +180,20 @@ def test_graphql_renders_its_module_and_tests_only_when_asked(tmp_path: Path) ->
         assert (project / "tests" / "integration" / "test_graphql.py").exists() is present
         requirements = (project / "tests" / "integration" / "requirements.txt").read_text()
         assert ("strawberry-graphql" in requirements) is present
+
+
+def requirement_lines(project: Path) -> list[str]:
+    """The requirements of the rendered requirements.txt, without its comments."""
+    text = (project / "tests" / "integration" / "requirements.txt").read_text()
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("example_app", [True, False], ids=["pyproject", "snippet"])
+def test_the_integration_group_is_the_requirements_list(tmp_path: Path, example_app: bool) -> None:
+    project = render(tmp_path / "project", example_app=example_app, async_db=True)
+    where = "pyproject.toml" if example_app else "tests/integration/pyproject-snippet.toml"
+
+    group = tomllib.loads((project / where).read_text())["dependency-groups"]["integration"]
+
+    assert group == requirement_lines(project)
+    assert any(line.startswith("asyncpg") for line in group)  # the answers' own rows

@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from tests.counts import DEFAULT_RENDER_TESTS
-from tests.helpers import DEFAULT_PACKAGE, cached_venv, environ, find_python, render
+from tests.helpers import (
+    DEFAULT_PACKAGE,
+    cached_venv,
+    environ,
+    find_python,
+    render,
+    run,
+    tool,
+)
 from tests.servers import databases, postgres_server, redis_bin, redis_server
 from tests.suite import (
     assert_all_passed,
@@ -220,6 +228,51 @@ def test_the_next_run_reaps_what_a_killed_run_left(
 
     assert_all_passed(outcome)
     assert leftovers(state_dir) == []
+
+
+def test_the_default_render_installs_with_uv_sync_and_passes(
+    project_copy: Path, state_dir: Path
+) -> None:
+    """The README's uv route: `uv sync --group integration`, then the suite in that venv."""
+    synced = run([tool("uv"), "sync", "--group", "integration", "-q"], project_copy, timeout=600)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    python = project_copy / ".venv" / "bin" / "python"
+
+    outcome = run_suite(python, project_copy, local_env(state_dir), "-n", "2")
+
+    assert_all_passed(outcome)
+    assert outcome.passed == DEFAULT_RENDER_TESTS
+    assert leftovers(state_dir) == []
+
+
+def test_an_installed_package_behind_requirements_txt_ends_the_run_in_one_sentence(
+    project_copy: Path, rendered_python: Path, state_dir: Path
+) -> None:
+    """What a release that raises a requirement looks like before the group is updated."""
+    requirements = project_copy / "tests" / "integration" / "requirements.txt"
+    text = requirements.read_text()
+    assert "pytest>=8.4,<10\n" in text
+    requirements.write_text(text.replace("pytest>=8.4,<10\n", "pytest>=99\n"))
+
+    result = run(
+        [str(rendered_python), "-m", "pytest", "tests/integration", "-p", "no:cacheprovider"],
+        project_copy,
+        local_env(state_dir),
+    )
+
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "do not satisfy tests/integration/requirements.txt" in result.stderr
+    assert "pytest>=99 (installed: " in result.stderr
+    assert "`integration` group in pyproject.toml" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert leftovers(state_dir) == []
+
+    skipped = run(
+        [str(rendered_python), "-m", "pytest", "tests/integration/test_safety.py", "-q"],
+        project_copy,
+        local_env(state_dir, IT_REQUIREMENTS_CHECK="0"),
+    )
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
 
 
 def test_default_render_type_checks_strictly(default_project: Path, rendered_python: Path) -> None:

@@ -94,16 +94,32 @@ def start(config: pytest.Config) -> Servers:
     """Join the run and get this process ready for its tests (startup.py).
 
     The servers start in a thread while this one loads the libraries the fixtures import
-    (config.PRELOAD): the wait for the servers and the imports overlap.
+    (config.PRELOAD) and, in the controlling process, checks what is installed against the
+    suite's requirements.txt: the wait for the servers, the imports and the check overlap.
     """
     with ThreadPoolExecutor(1, thread_name_prefix="it-servers") as pool:
         joining = pool.submit(join_run, config, not in_worker())
         preload()
+        missing = unmet_requirements()
         servers = joining.result()
+    if missing:
+        from .requirements import sentence
+
+        raise ValueError(sentence(missing))  # the servers stop at exit (lifecycle.join)
     from .startup import prepare
 
     prepare(servers)
     return servers
+
+
+def unmet_requirements() -> list[str]:
+    """In pytest's controlling process, what is installed but does not satisfy the suite's
+    requirements.txt (`requirements.py`); IT_REQUIREMENTS_CHECK=0 skips the check."""
+    if in_worker() or os.environ.get("IT_REQUIREMENTS_CHECK", "").strip() == "0":
+        return []
+    from .requirements import unmet
+
+    return unmet()
 
 
 def preload() -> None:
