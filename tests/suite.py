@@ -268,3 +268,14 @@ def assert_stopped_by_the_death(death: Death, how: str) -> None:
     assert ran is not None, death.output
     assert int(ran.group(1)) < 400, death.output
     assert "Traceback" not in death.output, death.output
+
+
+def kill_and_wait_10_s(process: subprocess.Popen[bytes], whom: str) -> None:
+    """SIGKILL the suite's controller alone or its whole process group (what a cancelled CI
+    job does), then give the watchdog the 10 s it has to reap the run."""
+    if whom == "controller":
+        process.kill()
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+    time.sleep(10)

@@ -32,6 +32,7 @@ from tests.suite import (
     Outcome,
     assert_all_passed,
     assert_stopped_by_the_death,
+    kill_and_wait_10_s,
     leftovers,
     run_suite,
     run_while_postgres_dies,
@@ -166,12 +167,7 @@ def test_a_killed_run_s_containers_are_removed_within_10_s(
     assert len(labelled_containers(run_id)) == 2
     assert len(watchdogs(state_dir)) == 1, "the run should have started one watchdog"
 
-    if whom == "controller":
-        process.kill()
-    else:
-        os.killpg(process.pid, signal.SIGKILL)  # what a cancelled CI job does
-    process.wait(30)
-    time.sleep(10)
+    kill_and_wait_10_s(process, whom)
 
     assert labelled_containers(run_id) == []
     assert leftovers(state_dir) == []

@@ -26,6 +26,7 @@ from tests.servers import databases, postgres_server, redis_bin, redis_server
 from tests.suite import (
     assert_all_passed,
     assert_stopped_by_the_death,
+    kill_and_wait_10_s,
     leftovers,
     processes_mentioning,
     run_suite,
@@ -178,12 +179,7 @@ def test_a_killed_run_is_reaped_within_10_s(
     process = start_local_waiting(project_copy, rendered_python, state_dir, tmp_path, "-n", "2")
     assert len(watchdogs(state_dir)) == 1, "the run should have started one watchdog"
 
-    if whom == "controller":
-        process.kill()
-    else:
-        os.killpg(process.pid, signal.SIGKILL)  # what a cancelled CI job does
-    process.wait(30)
-    time.sleep(10)
+    kill_and_wait_10_s(process, whom)
 
     assert leftovers(state_dir) == []
     assert watchdogs(state_dir) == []
