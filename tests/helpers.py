@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -76,15 +77,24 @@ def tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def cached_venv(requirements: Path, extra: list[str], base: str = sys.executable) -> Path:
+def cached_venv(
+    requirements: Path,
+    extra: list[str],
+    base: str = sys.executable,
+    inside: list[str] | None = None,
+) -> Path:
     """Python of a virtual environment with `requirements` and `extra` installed.
 
     Cached in build/venvs/<major.minor>-<hash of both> and built once under a file lock, so
     every test session and script asking for the same set shares it (the scheme of the
-    `rendered_python` fixture). `base` is the interpreter the environment is made from.
+    `rendered_python` fixture). `base` is the interpreter the environment is made from; with
+    `inside` (a command prefix, as from `newer_python`) `base` runs through it, and so does the
+    returned path: a script that runs the environment's Python there.
     """
+    prefix = inside or []
+    quiet = ["-q", "--disable-pip-version-check"]
     version = subprocess.run(
-        [base, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+        [*prefix, base, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
         capture_output=True,
         text=True,
         check=True,
@@ -95,11 +105,26 @@ def cached_venv(requirements: Path, extra: list[str], base: str = sys.executable
     VENVS.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{venv}.lock"):
         if not (venv / "ready").exists():
-            subprocess.run([base, "-m", "venv", "--clear", str(venv)], check=True)
-            pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+            subprocess.run([*prefix, base, "-m", "venv", "--clear", str(venv)], check=True)
+            pip = [*prefix, str(python), "-m", "pip", "install", *quiet]
             subprocess.run([*pip, "-r", str(requirements), *extra], check=True)
             (venv / "ready").touch()
-    return python
+    if not prefix:
+        return python
+    wrapper = venv / "bin" / "python-inside"
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.join(prefix)} {python} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def newer_python(version: str) -> list[str] | None:
+    """The command prefix that runs `python<version>` in the root of scripts/newer-pythons.sh
+    (Debian forky's 3.14 and 3.15), if that root exists and has it."""
+    inside = ["bash", str(ROOT / "scripts" / "newer-pythons.sh"), "run"]
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return None
+    probe = subprocess.run([*inside, f"python{version}", "-c", "pass"], capture_output=True)
+    return inside if probe.returncode == 0 else None
 
 
 def find_python(version: str) -> str | None:

