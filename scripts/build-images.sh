@@ -5,7 +5,8 @@
 # official `postgres`, `redis`, `mariadb`, `rabbitmq` and `memcached` images (same environment
 # variables, ports and tools), so compose files and Testcontainers work unchanged with
 # IT_POSTGRES_IMAGE / IT_REDIS_IMAGE / IT_MYSQL_IMAGE / IT_RABBITMQ_IMAGE / IT_MEMCACHED_IMAGE
-# pointing at them.
+# pointing at them. A Python 3.11 image (a stand-in for python:3.11-slim) builds the compose
+# file's test-api service (IT_PYTHON_IMAGE).
 #
 #   1. debootstrap --variant=minbase a Debian rootfs with postgresql-N, redis-server,
 #      mariadb-server, rabbitmq-server and memcached, from the mirror apt is already
@@ -14,7 +15,7 @@
 #      a package rebuilds an older base by itself);
 #   2. docker import it as the base image;
 #   3. docker build (legacy builder) images/postgres, images/redis, images/mariadb,
-#      images/rabbitmq and images/memcached FROM that base.
+#      images/rabbitmq, images/memcached and images/python FROM that base.
 #
 # Idempotent: an up-to-date base image skips steps 1-2, and docker's layer cache makes step 3
 # cheap. Needs root, debootstrap and a running engine (scripts/docker-engine.sh start).
@@ -25,6 +26,7 @@
 #   IT_MYSQL_IMAGE     tag of the mariadb image    (default it-template/mariadb:10.11)
 #   IT_RABBITMQ_IMAGE  tag of the rabbitmq image   (default it-template/rabbitmq:3.10)
 #   IT_MEMCACHED_IMAGE tag of the memcached image  (default it-template/memcached:1.6)
+#   IT_PYTHON_IMAGE    tag of the python image     (default it-template/python:3.11)
 #   IT_BASE_IMAGE      tag of the imported rootfs  (default it-template/debian-base:<suite>)
 #   DEBIAN_SUITE       Debian release              (default: this machine's, e.g. bookworm)
 #   DEBIAN_MIRROR      Debian mirror URL           (default: read from /etc/apt/sources.list*)
@@ -40,6 +42,7 @@ REDIS_IMAGE=${IT_REDIS_IMAGE:-it-template/redis:7}
 MYSQL_IMAGE=${IT_MYSQL_IMAGE:-it-template/mariadb:10.11}
 RABBITMQ_IMAGE=${IT_RABBITMQ_IMAGE:-it-template/rabbitmq:3.10}
 MEMCACHED_IMAGE=${IT_MEMCACHED_IMAGE:-it-template/memcached:1.6}
+PYTHON_IMAGE=${IT_PYTHON_IMAGE:-it-template/python:3.11}
 BUILD_ROOT=${BUILD_ROOT:-/var/tmp/it-template-images}
 export DOCKER_BUILDKIT=0
 
@@ -64,6 +67,7 @@ ROOTFS=$BUILD_ROOT/rootfs-$SUITE
 # makes the next run rebuild the base.
 BASE_PACKAGES="postgresql-$PG_MAJOR,postgresql-client-$PG_MAJOR,redis-server,redis-tools"
 BASE_PACKAGES+=",mariadb-server,mariadb-client,rabbitmq-server,memcached,ca-certificates"
+BASE_PACKAGES+=",python3,python3-venv"
 BASE_LABEL=it-template.base-packages
 
 # The service images' build contexts: images/NAME in the repository.
@@ -96,6 +100,7 @@ REDIS_DIR=$(image_dir redis)
 MARIADB_DIR=$(image_dir mariadb)
 RABBITMQ_DIR=$(image_dir rabbitmq)
 MEMCACHED_DIR=$(image_dir memcached)
+PYTHON_DIR=$(image_dir python)
 
 total_start=$(date +%s.%N)
 
@@ -143,7 +148,7 @@ else
         "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/*
     find "$ROOTFS"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
     for f in "usr/lib/postgresql/$PG_MAJOR/bin/postgres" usr/bin/redis-server usr/sbin/mariadbd \
-        usr/lib/rabbitmq/bin/rabbitmq-server usr/bin/memcached; do
+        usr/lib/rabbitmq/bin/rabbitmq-server usr/bin/memcached usr/bin/python3; do
         [[ -x $ROOTFS/$f ]] || die "/$f did not install into $ROOTFS"
     done
 
@@ -174,6 +179,7 @@ build "$REDIS_IMAGE" "$REDIS_DIR"
 build "$MYSQL_IMAGE" "$MARIADB_DIR"
 build "$RABBITMQ_IMAGE" "$RABBITMQ_DIR"
 build "$MEMCACHED_IMAGE" "$MEMCACHED_DIR"
+build "$PYTHON_IMAGE" "$PYTHON_DIR"
 log "build: $(elapsed "$t") s"
 # Earlier builds of these tags, now untagged, are of no use to anyone; nor is a replaced base
 # image once nothing is built on it (docker refuses while a container still uses it).
@@ -184,5 +190,5 @@ fi
 
 docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' |
     grep -F -e "$BASE_IMAGE" -e "$POSTGRES_IMAGE" -e "$REDIS_IMAGE" -e "$MYSQL_IMAGE" \
-        -e "$RABBITMQ_IMAGE" -e "$MEMCACHED_IMAGE" >&2 || true
+        -e "$RABBITMQ_IMAGE" -e "$MEMCACHED_IMAGE" -e "$PYTHON_IMAGE" >&2 || true
 log "total: $(elapsed "$total_start") s"

@@ -35,8 +35,11 @@ LOCAL_IMAGES = {
     "IT_MYSQL_IMAGE": "it-template/mariadb:10.11",
     "IT_RABBITMQ_IMAGE": "it-template/rabbitmq:3.10",
     "IT_MEMCACHED_IMAGE": "it-template/memcached:1.6",
+    "IT_PYTHON_IMAGE": "it-template/python:3.11",
 }
 PROJECT_LABEL = "com.docker.compose.project"
+# Every profile of the file, so that `down` also removes the test-api service and its image.
+PROFILES = ["--profile", "tests"]
 
 
 def images() -> dict[str, str]:
@@ -105,7 +108,7 @@ def unique_project_name(prefix: str = "itt") -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
 
 
-def _compose(project_dir: Path, name: str) -> list[str]:
+def compose(project_dir: Path, name: str) -> list[str]:
     command = compose_command()
     if command is None:
         raise RuntimeError("neither docker-compose nor `docker compose` is installed")
@@ -120,7 +123,7 @@ def compose_up(project_dir: Path, name: str, timeout: float = 120) -> dict[str, 
     that a plain `docker-compose down -v` run with it finds the same project.
     """
     env = {**images(), "COMPOSE_PROJECT_NAME": name}
-    up = run([*_compose(project_dir, name), "up", "-d"], cwd=project_dir, env=env, timeout=timeout)
+    up = run([*compose(project_dir, name), "up", "-d"], cwd=project_dir, env=env, timeout=timeout)
     if up.returncode != 0:
         raise RuntimeError(f"compose up failed ({up.returncode}):\n{up.stdout}\n{up.stderr}")
     printed = run(
@@ -137,7 +140,7 @@ def compose_up(project_dir: Path, name: str, timeout: float = 120) -> dict[str, 
         timeout=timeout + 30,
     )
     if printed.returncode != 0:
-        logs = run([*_compose(project_dir, name), "logs", "--no-color"], cwd=project_dir, env=env)
+        logs = run([*compose(project_dir, name), "logs", "--no-color"], cwd=project_dir, env=env)
         raise RuntimeError(
             f"compose_env.py failed ({printed.returncode}): {printed.stderr}\n{logs.stdout}"
         )
@@ -167,7 +170,17 @@ def compose_down(project_dir: Path, name: str) -> None:
     if command is None:
         return
     run(
-        [*_compose(project_dir, name), "down", "-v", "--remove-orphans", "-t", "5"],
+        [
+            *compose(project_dir, name),
+            *PROFILES,
+            "down",
+            "-v",
+            "--rmi",
+            "local",
+            "--remove-orphans",
+            "-t",
+            "5",
+        ],
         cwd=project_dir,
         env={**images(), "COMPOSE_PROJECT_NAME": name},
         timeout=120,
@@ -184,6 +197,7 @@ def compose_leftovers(name: str) -> list[str]:
         "volume": ["docker", "volume", "ls", "-q", "--filter", label],
         "volume-by-name": ["docker", "volume", "ls", "-q", "--filter", f"name={name}_"],
         "network-by-name": ["docker", "network", "ls", "-q", "--filter", f"name={name}_"],
+        "image": ["docker", "image", "ls", "-q", "--filter", f"reference={name}_*"],
     }.items():
         out = run(command, cwd=Path.cwd()).stdout.split()
         left += [f"{kind} {item}" for item in out]

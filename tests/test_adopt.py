@@ -65,7 +65,8 @@ NOTES_ANSWERS: dict[str, Any] = {
 # a row), pydantic-settings read at import from POSTGRES_SERVER, POSTGRES_PORT, ..., a module-
 # level engine, routes under /api/v1 with a tag-based unique-id function, EmailStr fields, a
 # login route, and a parent tests/conftest.py whose session autouse fixture commits a superuser
-# through the app's engine and deletes every user when the session ends.
+# through the app's engine and deletes every user when the session ends; SMTP settings (TLS on by
+# default) and a password-recovery route that mails a reset link with smtplib.
 FULLSTACK_ANSWERS: dict[str, Any] = {
     "project_name": "Full Stack",
     "package_name": "fullstack",
@@ -81,7 +82,8 @@ FULLSTACK_ANSWERS: dict[str, Any] = {
     "app_env": (
         "POSTGRES_SERVER={postgres.host},POSTGRES_PORT={postgres.port},"
         "POSTGRES_USER={postgres.user},POSTGRES_PASSWORD={postgres.password},"
-        "POSTGRES_DB={postgres.database}"
+        "POSTGRES_DB={postgres.database},"
+        "SMTP_HOST={smtp.host},SMTP_PORT={smtp.port},SMTP_TLS=false"
     ),
 }
 # asyncapp: FastAPI on async SQLAlchemy and asyncpg, an engine made at import from nested
@@ -130,12 +132,12 @@ ADOPTIONS: dict[str, tuple[str, dict[str, Any], int]] = {
         {**BILLING_ANSWERS, "web_framework": "none"},
         expected_tests({**BILLING_ANSWERS, "web_framework": "none"}, tables=3),
     ),
-    "fullstack": ("fullstack", FULLSTACK_ANSWERS, expected_tests(FULLSTACK_ANSWERS, tables=3) + 4),
+    "fullstack": ("fullstack", FULLSTACK_ANSWERS, expected_tests(FULLSTACK_ANSWERS, tables=3) + 5),
     # Real commits, the truncate strategy, around the row the migrations seeded.
     "fullstack-truncate": (
         "fullstack",
         {**FULLSTACK_ANSWERS, "isolation": "truncate"},
-        expected_tests(FULLSTACK_ANSWERS, tables=3) + 4,
+        expected_tests(FULLSTACK_ANSWERS, tables=3) + 5,
     ),
     "asyncapp": ("asyncapp", ASYNCAPP_ANSWERS, expected_tests(ASYNCAPP_ANSWERS, tables=2) + 4),
     # Every service this machine can run, each with its example tests.

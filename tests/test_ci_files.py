@@ -210,7 +210,7 @@ def test_compose_file(tmp_path: Path, postgres_version: str, data_dir: str) -> N
     assert postgres["ports"] == ["127.0.0.1:${IT_POSTGRES_PORT:-}:5432"]
     assert redis["ports"] == ["127.0.0.1:${IT_REDIS_PORT:-}:6379"]
     for service in compose["services"].values():
-        assert all(str(port).startswith("127.0.0.1:") for port in service["ports"])
+        assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", []))
         assert service["labels"] == {"it-template.compose": DEFAULT_PACKAGE}
     pg_check = " ".join(postgres["healthcheck"]["test"])
     database = f"-d test_{DEFAULT_PACKAGE}"
@@ -218,6 +218,29 @@ def test_compose_file(tmp_path: Path, postgres_version: str, data_dir: str) -> N
     assert f"psql -h 127.0.0.1 -U test {database}" in pg_check
     assert "select 1" in pg_check
     assert "redis-cli -h 127.0.0.1 ping" in " ".join(redis["healthcheck"]["test"])
+    # The suite inside compose: behind a profile, built from tests/integration, publishing nothing.
+    suite = compose["services"]["test-api"]
+    assert suite["profiles"] == ["tests"]
+    assert suite["build"] == {
+        "context": "tests/integration",
+        "dockerfile": "harness/Dockerfile",
+        "args": {"PYTHON_IMAGE": "${IT_PYTHON_IMAGE:-python:3.11-slim}"},
+    }
+    assert "ports" not in suite
+    assert suite["volumes"] == [".:/project:ro"]
+    assert suite["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in ("postgres", "redis")
+    }
+    assert suite["environment"] == {
+        "IT_BACKEND": "url",
+        "TEST_POSTGRES_URL": f"postgresql://test:test@postgres:5432/test_{DEFAULT_PACKAGE}",
+        "TEST_REDIS_URL": "redis://redis:6379/0",
+    }
+    dockerfile = (project / "tests" / "integration" / "harness" / "Dockerfile").read_text(
+        encoding="utf-8"
+    )
+    assert "ARG PYTHON_IMAGE=python:3.11-slim\nFROM ${PYTHON_IMAGE}\n" in dockerfile
+    assert not (project / "Dockerfile").exists()
 
 
 def test_repository_workflow() -> None:

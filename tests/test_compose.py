@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import shutil
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
 import redis
+from filelock import FileLock
 
 from tests.compose import (
+    PROFILES,
+    compose,
     compose_down,
     compose_leftovers,
     compose_up,
     docker_unavailable,
+    images,
     unique_project_name,
 )
-from tests.helpers import DEFAULT_PACKAGE, render
+from tests.counts import DEFAULT_RENDER_TESTS
+from tests.helpers import DEFAULT_PACKAGE, ROOT, render, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
+# What pip on this machine is configured with (index mirrors, wheel folders, the CA bundle).
+PIP_CONFIGURATION = [
+    "/etc/pip.conf",
+    "/etc/ssl/certs",
+    "/opt/wheels",
+    "/opt/pypi",
+    "/opt/pypi-more",
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,4 +75,68 @@ def test_compose_services_answer(tmp_path: Path, postgres_version: str) -> None:
             client.close()
     finally:
         compose_down(project, name)
+    assert compose_leftovers(name) == []
+
+
+def wheelhouse(requirements: Path, image: str) -> Path:
+    """Wheels of `requirements` for the Python of `image`, downloaded once per requirements
+    file and image into build/wheelhouses/: the image build has no package index here.
+
+    The download runs in a container of `image` (on the host's network, with this machine's
+    pip configuration and CA bundle), so markers such as `python_full_version < "3.11.3"` are
+    those of the image's Python, not of the host's.
+    """
+    digest = hashlib.sha256(requirements.read_bytes() + image.encode()).hexdigest()[:12]
+    house = ROOT / "build" / "wheelhouses" / digest
+    mounts = [f"{requirements}:/requirements.txt:ro", f"{house}:/house"]
+    mounts += [f"{path}:{path}:ro" for path in PIP_CONFIGURATION if Path(path).exists()]
+    script = (
+        "python3 -m venv /tmp/pip && /tmp/pip/bin/pip download -q -r /requirements.txt -d /house"
+    )
+    with FileLock(f"{house}.lock"):
+        if not (house / "ready").exists():
+            shutil.rmtree(house, ignore_errors=True)
+            house.mkdir(parents=True)
+            volumes = [arg for mount in mounts for arg in ("-v", mount)]
+            command = ["docker", "run", "--rm", "--network", "host", *volumes]
+            env = [f"--env={name}" for name in ("PIP_CERT", "PIP_FIND_LINKS", "PIP_INDEX_URL")]
+            got = run([*command, *env, image, "sh", "-c", script], ROOT)
+            assert got.returncode == 0, got.stdout + got.stderr
+            (house / "ready").touch()
+    return house
+
+
+@pytest.mark.usefixtures("docker_ready")
+def test_the_suite_runs_inside_compose(tmp_path: Path) -> None:
+    project = render(tmp_path / "project")
+    suite = project / "tests" / "integration"
+    house = wheelhouse(suite / "requirements.txt", images()["IT_PYTHON_IMAGE"])
+    shutil.copytree(house, suite / ".wheels")
+    name = unique_project_name()
+    env = {**images(), "COMPOSE_PROJECT_NAME": name}
+    pytest_args = [
+        "python",
+        "-m",
+        "pytest",
+        "tests/integration",
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
+    ]
+    try:
+        result = run(
+            [*compose(project, name), *PROFILES, "run", "--rm", "test-api", *pytest_args],
+            project,
+            env,
+            timeout=900,
+        )
+    finally:
+        compose_down(project, name)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    summary = re.findall(r"^=+ (.+) in [0-9.]+s", output, re.MULTILINE)
+    assert summary[-1:] == [f"{DEFAULT_RENDER_TESTS} passed"], output
+    assert "via url (TEST_POSTGRES_URL (postgres:5432)) at postgres:5432" in output, output
     assert compose_leftovers(name) == []

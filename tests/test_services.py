@@ -51,7 +51,8 @@ def test_each_service_brings_its_modules_and_nothing_else(tmp_path: Path, name: 
     catalog = (project / "tests/integration/harness/services/__init__.py").read_text()
     assert f"from .{name}.server import SERVICE as {name.upper()}" in catalog
     compose = yaml.safe_load((project / "docker-compose.test.yml").read_text())
-    assert set(compose["services"]) == {"postgres", "redis", name}
+    assert set(compose["services"]) == {"postgres", "redis", name, "test-api"}
+    assert f"TEST_{name.upper()}_URL" in compose["services"]["test-api"]["environment"]
     (job,) = yaml.safe_load((project / WORKFLOW).read_text())["jobs"].values()
     assert set(job["services"]) == {"postgres", "redis", name}
     run_step = next(step for step in job["steps"] if "pytest" in str(step.get("run", "")))

@@ -67,7 +67,12 @@ def test_the_compose_file_and_the_workflow_start_it(with_dummy: Path) -> None:
     (job,) = yaml.safe_load((with_dummy / WORKFLOW).read_text())["jobs"].values()
 
     assert compose["services"]["dummy"]["image"] == "${IT_DUMMY_IMAGE:-dummy/dummy:1.2}"
-    assert list(compose["services"]) == ["postgres", "redis", "dummy"]
+    assert list(compose["services"]) == ["postgres", "redis", "dummy", "test-api"]
+    assert (
+        compose["services"]["test-api"]["environment"]["TEST_DUMMY_URL"]
+        == "dummy://dummy:7777/main"
+    )
+    assert "dummy" in compose["services"]["test-api"]["depends_on"]
     assert job["services"]["dummy"]["image"] == "dummy/dummy:1.2"
     run_step = next(step for step in job["steps"] if "pytest" in str(step.get("run", "")))
     assert run_step["env"]["TEST_DUMMY_URL"] == "dummy://127.0.0.1:7777/main"

@@ -8,6 +8,7 @@ from app.core.config import settings
 from app.models import Category, User
 
 from .harness.app import Client, body
+from .harness.mail import Mail
 from .harness.tokens import TokenFactory
 
 
@@ -55,3 +56,21 @@ def test_the_rows_the_migrations_seeded_are_there(db_session: Session) -> None:
     names = db_session.exec(select(Category.name)).all()
 
     assert names == ["general"]
+
+
+def test_password_recovery_mails_the_user_a_reset_link(
+    client: Client, db_session: Session, mailbox: list[Mail]
+) -> None:
+    # app_env points the settings' SMTP_HOST and SMTP_PORT at this worker's smtp_server.
+    signed_up = client.post(
+        "/api/v1/users/signup",
+        json={"email": "grace@example.com", "password": "compiler-1952", "full_name": "Grace"},
+    )
+
+    recovered = client.post("/api/v1/password-recovery/grace@example.com")
+
+    assert signed_up.status_code == 200, signed_up.text
+    assert recovered.status_code == 200, recovered.text
+    assert [mail.recipients for mail in mailbox] == [["grace@example.com"]]
+    assert mailbox[0].subject == "Full Stack FastAPI Project - Password recovery for user grace@example.com"
+    assert "/reset-password?token=" in mailbox[0].text

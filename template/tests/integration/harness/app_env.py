@@ -39,8 +39,16 @@ def fields(servers: dict[str, Server], database: str) -> dict[str, str]:
 
 
 def app_env(servers: dict[str, Server], database: str) -> dict[str, str]:
-    """config.APP_ENV with its fields filled: what to set before the app is imported."""
+    """config.APP_ENV with its fields filled: what to set before the app is imported.
+
+    `{smtp.host}` and `{smtp.port}` are where this process's `smtp_server` will listen.
+    """
     known = fields(servers, database)
+    if any("{smtp." in template for template in config.APP_ENV.values()):
+        from .mail import address
+
+        host, port = address()
+        known |= {"smtp.host": host, "smtp.port": str(port)}
     return {
         name: FIELD.sub(lambda match: known[f"{match[1]}.{match[2]}"], template)
         for name, template in config.APP_ENV.items()

@@ -10,6 +10,7 @@ into `email.message.EmailMessage` objects; nothing is ever delivered anywhere.
 from __future__ import annotations
 
 import email.policy
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -63,12 +64,19 @@ class SmtpServer:
         return "250 Message accepted for delivery"
 
 
+@functools.cache
+def address() -> tuple[str, int]:
+    """Where this process's SMTP server listens: chosen once, so that app_env's {smtp.host} and
+    {smtp.port} (set before the app is imported) name the server `smtp_server` starts later."""
+    return "127.0.0.1", free_port()
+
+
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     """The worker's SMTP server on 127.0.0.1 and a free port, stopped when the worker ends."""
     from aiosmtpd.controller import Controller
 
-    server = SmtpServer(host="127.0.0.1", port=free_port())
+    server = SmtpServer(*address())
     controller = Controller(server, hostname=server.host, port=server.port)
     controller.start()
     yield server

@@ -63,6 +63,10 @@ class ItemPublic(ItemBase):
     owner_id: uuid.UUID
 
 
+class Message(SQLModel):
+    message: str
+
+
 class Token(SQLModel):
     access_token: str
     token_type: str = "bearer"

@@ -8,7 +8,8 @@ from app import crud
 from app.api.deps import SessionDep
 from app.core import security
 from app.core.config import settings
-from app.models import Token
+from app.models import Message, Token
+from app.utils import generate_password_reset_token, send_reset_password_email
 
 router = APIRouter(tags=["login"])
 
@@ -29,3 +30,17 @@ def login_access_token(
     return Token(
         access_token=security.create_access_token(user.id, expires_delta=expires)
     )
+
+
+@router.post("/password-recovery/{email}")
+def recover_password(email: str, session: SessionDep) -> Message:
+    """Mail the user a link to reset their password."""
+    user = crud.get_user_by_email(session=session, email=email)
+    if user is None:
+        raise HTTPException(
+            status_code=404,
+            detail="The user with this email does not exist in the system.",
+        )
+    token = generate_password_reset_token(email=email)
+    send_reset_password_email(email_to=user.email, token=token)
+    return Message(message="Password recovery email sent")
