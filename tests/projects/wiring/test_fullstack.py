@@ -72,5 +72,6 @@ def test_password_recovery_mails_the_user_a_reset_link(
     assert signed_up.status_code == 200, signed_up.text
     assert recovered.status_code == 200, recovered.text
     assert [mail.recipients for mail in mailbox] == [["grace@example.com"]]
-    assert mailbox[0].subject == "Full Stack FastAPI Project - Password recovery for user grace@example.com"
+    subject = "Full Stack FastAPI Project - Password recovery for user grace@example.com"
+    assert mailbox[0].subject == subject
     assert "/reset-password?token=" in mailbox[0].text

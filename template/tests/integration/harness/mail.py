@@ -37,7 +37,9 @@ class Mail:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        """The Subject header, unfolded. A subject too long for its first line is folded from
+        the start (`Subject:` then a continuation line), and the parser keeps that space."""
+        return str(self.message["Subject"]).strip()
 
     @property
     def text(self) -> str:

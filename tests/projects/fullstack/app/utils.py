@@ -15,11 +15,15 @@ def send_email(*, email_to: str, subject: str, text: str) -> None:
     assert settings.emails_enabled, "no provided configuration for email variables"
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = formataddr((settings.EMAILS_FROM_NAME or "", str(settings.EMAILS_FROM_EMAIL)))
+    message["From"] = formataddr(
+        (settings.EMAILS_FROM_NAME or "", str(settings.EMAILS_FROM_EMAIL))
+    )
     message["To"] = email_to
     message.set_content(text)
     host, port = str(settings.SMTP_HOST), settings.SMTP_PORT
-    smtp = smtplib.SMTP_SSL(host, port) if settings.SMTP_SSL else smtplib.SMTP(host, port)
+    smtp = (
+        smtplib.SMTP_SSL(host, port) if settings.SMTP_SSL else smtplib.SMTP(host, port)
+    )
     with smtp:
         if settings.SMTP_TLS:
             smtp.starttls()
@@ -38,5 +42,7 @@ def generate_password_reset_token(email: str) -> str:
 def send_reset_password_email(*, email_to: str, token: str) -> None:
     subject = f"{settings.PROJECT_NAME} - Password recovery for user {email_to}"
     link = f"{settings.FRONTEND_HOST}/reset-password?token={token}"
-    text = f"Someone asked to reset the password of {email_to}. Follow {link} to choose a new one."
+    text = (
+        f"Someone asked to reset the password of {email_to}. Follow {link} to reset it."
+    )
     send_email(email_to=email_to, subject=subject, text=text)
