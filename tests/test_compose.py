@@ -114,29 +114,21 @@ def test_the_suite_runs_inside_compose(tmp_path: Path) -> None:
     shutil.copytree(house, suite / ".wheels")
     name = unique_project_name()
     env = {**images(), "COMPOSE_PROJECT_NAME": name}
-    pytest_args = [
-        "python",
-        "-m",
-        "pytest",
-        "tests/integration",
-        "-n",
-        "2",
-        "-p",
-        "no:cacheprovider",
-    ]
+    xdist = ["python", "-m", "pytest", "tests/integration", "-n", "2", "-p", "no:cacheprovider"]
+    runs = {}
     try:
-        result = run(
-            [*compose(project, name), *PROFILES, "run", "--rm", "test-api", *pytest_args],
-            project,
-            env,
-            timeout=900,
-        )
+        # The image's own command (the whole suite, sequentially), then the same with -n 2.
+        for label, args in (("sequential", []), ("xdist", xdist)):
+            command = [*compose(project, name), *PROFILES, "run", "--rm", "test-api", *args]
+            runs[label] = run(command, project, env, timeout=900)
     finally:
         compose_down(project, name)
 
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    summary = re.findall(r"^=+ (.+) in [0-9.]+s", output, re.MULTILINE)
-    assert summary[-1:] == [f"{DEFAULT_RENDER_TESTS} passed"], output
-    assert "via url (TEST_POSTGRES_URL (postgres:5432)) at postgres:5432" in output, output
+    for label, result in runs.items():
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"{label}: {output}"
+        summary = re.findall(r"^=+ (.+) in [0-9.]+s", output, re.MULTILINE)
+        assert summary[-1:] == [f"{DEFAULT_RENDER_TESTS} passed"], f"{label}: {output}"
+        assert "via url (TEST_POSTGRES_URL (postgres:5432)) at postgres:5432" in output, output
+    assert "created: 2/2 workers" in runs["xdist"].stdout
     assert compose_leftovers(name) == []
