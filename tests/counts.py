@@ -36,8 +36,9 @@ TEST_PROJECT_AUTH = {"fastapi": 6, "flask": 4}
 # test_migrations.py, with schema_source=alembic; test_cache_isolation.py, with Redis.
 MIGRATIONS = 2
 REDIS_EXAMPLE = 3
-# The example module of each service the machine can run, beyond PostgreSQL and Redis.
-SERVICE_EXAMPLES = {"mysql": 2, "rabbitmq": 2, "memcached": 2}
+# The example module of each service the machine can run, beyond PostgreSQL and Redis
+# (LocalStack: on the url backend, against the real runtime the test starts).
+SERVICE_EXAMPLES = {"mysql": 2, "rabbitmq": 2, "memcached": 2, "localstack": 2}
 
 
 def expected_tests(answers: dict[str, Any], tables: int = 0) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,3 +140,56 @@ def databases(url: str) -> set[str]:
     """Names of the databases on the server of `url`."""
     with psycopg.connect(url, autocommit=True) as conn:
         return {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+
+
+LOCALSTACK_REQUIREMENTS = Path(__file__).parent / "localstack-requirements.txt"
+
+
+@contextmanager
+def localstack_server(workdir: Path, python: Path) -> Iterator[str]:
+    """The real LocalStack runtime (S3 only) on a free loopback port; yields its URL.
+
+    `python` is an environment with tests/localstack-requirements.txt (Python 3.13: LocalStack
+    needs it, and its pins clash with the suite's). Stopped by its process group.
+    """
+    workdir.mkdir()
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "GATEWAY_LISTEN": address,
+        "LOCALSTACK_HOST": address,
+        "SERVICES": "s3",
+        "EAGER_SERVICE_LOADING": "1",
+        "SKIP_SSL_CERT_DOWNLOAD": "1",
+        "DISABLE_EVENTS": "1",
+        "DNS_ADDRESS": "0",
+        "PERSISTENCE": "0",
+        "LOCALSTACK_VOLUME_DIR": str(workdir),
+    }
+    log = (workdir / "localstack.log").open("wb")
+    process = subprocess.Popen(
+        [str(python), "-m", "localstack.runtime.main"],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://{address}"
+
+    def s3_running() -> None:
+        with urllib.request.urlopen(f"{url}/_localstack/health", timeout=2) as answer:
+            assert json.load(answer)["services"]["s3"] == "running"
+
+    try:
+        wait_for(s3_running, timeout=60)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(30)
+        log.close()

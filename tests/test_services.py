@@ -10,7 +10,8 @@ import yaml
 
 from tests.conftest import ALL_SERVICES, LINT_TOOLS, PROVEN_SERVICES
 from tests.counts import expected_tests
-from tests.helpers import cached_venv, render, rendered_files, run
+from tests.helpers import DEFAULT_PACKAGE, cached_venv, find_python, render, rendered_files, run
+from tests.servers import LOCALSTACK_REQUIREMENTS, localstack_server, postgres_server, redis_server
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_ci_files import WORKFLOW, check_schema, check_zizmor
 from tests.test_render import check_project
@@ -165,4 +166,43 @@ def test_proven_services_pass_on_the_local_backend(
     assert outcome.passed == expected_tests({"services": PROVEN_SERVICES})
     for name in PROVEN_SERVICES:
         assert re.search(rf"^  {name}: .* via local \(", outcome.output, re.MULTILINE), name
+    assert leftovers(state_dir) == []
+
+
+LOCALSTACK_SERVICES = ["postgres", "redis", "localstack"]
+
+
+@pytest.fixture(scope="module")
+def localstack_python() -> Path:
+    """Python 3.13 with the real LocalStack runtime, in an environment of its own."""
+    base = find_python("3.13")
+    if base is None:
+        pytest.skip("no Python 3.13 here for LocalStack (pyenv install 3.13)")
+    return cached_venv(LOCALSTACK_REQUIREMENTS, [], base)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+def test_s3_passes_against_the_real_localstack(
+    tmp_path: Path, state_dir: Path, localstack_python: Path, workers: list[str]
+) -> None:
+    project = render(tmp_path / "project", services=LOCALSTACK_SERVICES)
+    python = cached_venv(project / "tests" / "integration" / "requirements.txt", [])
+    with (
+        postgres_server(f"test_{DEFAULT_PACKAGE}") as postgres_url,
+        redis_server(tmp_path / "redis") as redis_url,
+        localstack_server(tmp_path / "localstack", localstack_python) as localstack_url,
+    ):
+        env = {"IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)}
+        env |= {"TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
+        env |= {"TEST_LOCALSTACK_URL": localstack_url}
+
+        outcome = run_suite(python, project, env, *workers)
+
+    assert_all_passed(outcome)
+    assert outcome.passed == expected_tests({"services": LOCALSTACK_SERVICES})
+    # The version LocalStack's own health endpoint reports: the real runtime, not a look-alike.
+    assert re.search(
+        r"^  localstack: 2026\.3\.0 via url \(TEST_LOCALSTACK_URL", outcome.output, re.M
+    )
     assert leftovers(state_dir) == []
