@@ -116,6 +116,13 @@ def leftovers(state_dir: Path) -> list[str]:
     return files + [f"process {pid}" for pid in processes_mentioning(str(state_dir))]
 
 
+def watchdog_logs(state_dir: Path) -> str:
+    """What the watchdogs of runs still under `state_dir` logged (a reaped run's log goes
+    with its directory), for a failure's message."""
+    logs = sorted(state_dir.glob("it-template-*/*/watchdog.log"))
+    return "\n".join(f"{p}:\n{p.read_text(errors='replace')}" for p in logs) or "(no watchdog log)"
+
+
 def watchdogs(state_dir: Path) -> list[int]:
     """Pids of the watchdogs of the runs under `state_dir` (their command line names the run)."""
     runs = [p.name for p in state_dir.glob("it-template-*/*") if p.is_dir()]

@@ -37,6 +37,7 @@ from tests.suite import (
     run_suite,
     run_while_postgres_dies,
     start_waiting_suite,
+    watchdog_logs,
     watchdogs,
 )
 
@@ -169,7 +170,7 @@ def test_a_killed_run_s_containers_are_removed_within_10_s(
 
     kill_and_wait_10_s(process, whom)
 
-    assert labelled_containers(run_id) == []
+    assert labelled_containers(run_id) == [], watchdog_logs(state_dir)
     assert leftovers(state_dir) == []
     assert watchdogs(state_dir) == []
 

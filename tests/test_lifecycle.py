@@ -34,7 +34,7 @@ def harness(default_project: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     try:
         modules = {
             name: importlib.import_module(f"{PACKAGE}.{name}")
-            for name in ("base", "backends", "lifecycle", "run")
+            for name in ("base", "backends", "lifecycle", "run", "watchdog")
         }
         yield SimpleNamespace(**modules)
     finally:
@@ -166,6 +166,44 @@ def test_a_worker_that_outlives_a_reaped_run_leaves_no_lock_behind(
     assert calls.log == ["start r9", "stop db"]
     assert not Path(worker.lock.lock_file).exists()
     assert not worker.dir.exists()
+
+
+def test_the_watchdog_retries_a_stop_that_fails(
+    harness: Any, processes: Processes, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A killed run's reaping is retried: an engine too busy to answer once (a timeout) does
+    not leave the run's containers to the next run."""
+    calls = Calls()
+    run = harness.run.Run("r10")
+    run.join(calls.starter(harness), owner_stops=True)
+    processes.alive.discard(1)
+    attempts: list[list[str]] = []
+
+    def stop(servers: dict[str, Any]) -> None:
+        attempts.append(sorted(servers))
+        if len(attempts) == 1:
+            raise TimeoutError("the engine did not answer")
+
+    monkeypatch.setattr(harness.lifecycle, "stop_all", stop)
+    monkeypatch.setattr(harness.watchdog, "POLL_SECONDS", 0)
+
+    harness.watchdog.reap(run)
+
+    assert attempts == [["db"], ["db"]]
+    assert not run.dir.exists()
+    assert not Path(run.lock.lock_file).exists()
+    log = capsys.readouterr().out
+    assert "stopping failed (TimeoutError: the engine did not answer)" in log
+    assert "stopped in" in log
+
+
+def test_an_owner_collected_before_the_watchdog_opens_it_counts_as_gone(harness: Any) -> None:
+    """The owner can exit, and be collected by its parent, between the watchdog's last look and
+    its pidfd (a SIGKILLed process group): that is the owner's end, not the watchdog's."""
+    owner = subprocess.Popen(["true"])
+    owner.wait()
+
+    assert harness.watchdog.Pidfds([]).wait(owner.pid, None) is None
 
 
 def test_a_start_that_fails_leaves_no_run_behind(harness: Any, processes: Processes) -> None:

@@ -35,6 +35,7 @@ from tests.suite import (
     start_waiting_suite,
     suite_log,
     wait_for_exit,
+    watchdog_logs,
     watchdogs,
 )
 
@@ -182,7 +183,7 @@ def test_a_killed_run_is_reaped_within_10_s(
 
     kill_and_wait_10_s(process, whom)
 
-    assert leftovers(state_dir) == []
+    assert leftovers(state_dir) == [], watchdog_logs(state_dir)
     assert watchdogs(state_dir) == []
 
 

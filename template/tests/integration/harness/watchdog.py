@@ -32,6 +32,7 @@ from .process import is_alive, tail
 from .run import Run
 
 POLL_SECONDS = 0.5  # where the kernel cannot say when a process exits (no pidfd)
+REAP_SECONDS = 60  # how long a killed run's reaping is retried (a busy Docker engine)
 
 
 def start(run: Run) -> subprocess.Popen[bytes]:
@@ -47,6 +48,11 @@ def start(run: Run) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def log(message: str) -> None:
+    """A line of the watchdog's log (`watchdog.log` in the run's directory, kept on failure)."""
+    print(f"{time.strftime('%H:%M:%S')}.{int(time.time() * 1000) % 1000:03d} {message}", flush=True)
 
 
 def watched(state: dict[str, Any]) -> list[list[Any]]:
@@ -96,7 +102,10 @@ class Pidfds:
 
     def wait(self, watched_pid: int, started: str | None) -> Server | None:
         """Sleep until the watched process or a server exits; the server, or None."""
-        handle = open_pidfd(watched_pid)
+        try:
+            handle = open_pidfd(watched_pid)
+        except ProcessLookupError:  # it exited, and was collected, since it was seen alive
+            return None
         try:
             if not is_alive(watched_pid, started):  # the pid was reused before it was opened
                 return None
@@ -174,14 +183,32 @@ def watch(run: Run) -> None:
     if state is None:
         return
     servers = [Server.from_json(data) for data in state["servers"].values()]
+    log(f"watching run {run.id}: {', '.join(s.service for s in servers)}; owner {watched(state)}")
     if any(s.container_id for s in servers):
         threading.Thread(target=watch_containers, args=(run, servers), daemon=True).start()
     watch_processes(run, servers)
     if run.read() is None:
         return  # the run stopped its own servers
+    reap(run)
+
+
+def reap(run: Run) -> None:
+    """Stop the servers of a killed run, retrying while the engine or a server is slow."""
     from .lifecycle import stop_all
 
-    run.reap(stop_all, timeout=60)
+    log("the run's processes are gone without stopping its servers: stopping them")
+    began = time.monotonic()
+    while True:
+        try:
+            run.reap(stop_all, timeout=REAP_SECONDS)
+        except Exception as error:
+            log(f"stopping failed ({type(error).__name__}: {error})")
+            if time.monotonic() - began > REAP_SECONDS:
+                raise
+            time.sleep(POLL_SECONDS)
+        else:
+            log(f"stopped in {time.monotonic() - began:.2f} s")
+            return
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from .. import config
 from ..base import Backend, Server, Service, ServiceUnavailable, wait_until_ready
 
 RUN_LABEL = "it-template.run"
+REMOVAL_TIMEOUT_SECONDS = 60  # how long a removal may wait for the engine (pings wait 5 s)
 RYUK_SWITCH = threading.Lock()
 
 
@@ -271,13 +272,15 @@ def hand_engine_over() -> Engine:
     return chosen
 
 
-def docker_client() -> Any:
-    """A Docker SDK client, or ServiceUnavailable in one sentence naming the ways out."""
+def docker_client(timeout: float = 5) -> Any:
+    """A Docker SDK client whose calls wait `timeout` seconds for an answer, or
+    ServiceUnavailable in one sentence naming the ways out."""
     found = engine()
     try:
         import docker
 
-        client = docker.from_env(environment={**os.environ, "DOCKER_HOST": found.host}, timeout=5)
+        environment = {**os.environ, "DOCKER_HOST": found.host}
+        client = docker.from_env(environment=environment, timeout=timeout)
         client.ping()
     except Exception as error:
         reason = str(error).split(":")[0].strip() or type(error).__name__
@@ -311,7 +314,9 @@ def remove_containers(container_id: str | None = None, run_ids: set[str] | None 
     """
     from docker.errors import APIError, NotFound
 
-    api = docker_client().api
+    # A forced removal waits for the container's processes to die and its volumes to go: on a
+    # busy engine that takes longer than a ping's 5 s, and a timeout would leave it running.
+    api = docker_client(timeout=REMOVAL_TIMEOUT_SECONDS).api
     if container_id is not None:
         ids = [container_id]
     else:
