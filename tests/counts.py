@@ -38,7 +38,15 @@ MIGRATIONS = 2
 REDIS_EXAMPLE = 3
 # The example module of each service the machine can run, beyond PostgreSQL and Redis
 # (LocalStack: on the url backend, against the real runtime the test starts).
-SERVICE_EXAMPLES = {"mysql": 2, "rabbitmq": 2, "memcached": 2, "localstack": 2}
+SERVICE_EXAMPLES = {
+    "mysql": 2,
+    "rabbitmq": 2,
+    "memcached": 2,
+    "localstack": 2,
+    "kafka": 2,
+    "opensearch": 2,
+    "mongodb": 2,
+}
 
 
 def expected_tests(answers: dict[str, Any], tables: int = 0) -> int:

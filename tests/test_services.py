@@ -11,7 +11,16 @@ import yaml
 from tests.conftest import ALL_SERVICES, LINT_TOOLS, PROVEN_SERVICES
 from tests.counts import expected_tests
 from tests.helpers import DEFAULT_PACKAGE, cached_venv, find_python, render, rendered_files, run
-from tests.servers import LOCALSTACK_REQUIREMENTS, localstack_server, postgres_server, redis_server
+from tests.servers import (
+    COMPATIBLE_REQUIREMENTS,
+    LOCALSTACK_REQUIREMENTS,
+    localstack_server,
+    osmem_server,
+    postgres_server,
+    redis_server,
+    secantus_server,
+    tansu_server,
+)
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_ci_files import WORKFLOW, check_schema, check_zizmor
 from tests.test_render import check_project
@@ -205,4 +214,46 @@ def test_s3_passes_against_the_real_localstack(
     assert re.search(
         r"^  localstack: 2026\.3\.0 via url \(TEST_LOCALSTACK_URL", outcome.output, re.M
     )
+    assert leftovers(state_dir) == []
+
+
+COMPATIBLE_SERVICES = ["postgres", "redis", "kafka", "opensearch", "mongodb"]
+# What each compatible server answers in the header: the Kafka protocol names no release (the
+# suite prints the cluster id); osmem-server and SecantusDB report the versions they emulate.
+COMPATIBLE_HEADERS = {
+    "kafka": r"cluster tansu_cluster",
+    "opensearch": r"3\.8\.0",
+    "mongodb": r"8\.2\.11",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
+def test_kafka_opensearch_and_mongodb_pass_against_compatible_servers(
+    tmp_path: Path, state_dir: Path, workers: list[str]
+) -> None:
+    """No real Kafka, OpenSearch or MongoDB can run here (issue #17): their fixtures and
+    examples run against Tansu, osmem-server and SecantusDB on the url backend, unchanged."""
+    project = render(tmp_path / "project", services=COMPATIBLE_SERVICES)
+    python = cached_venv(project / "tests" / "integration" / "requirements.txt", [])
+    servers = cached_venv(COMPATIBLE_REQUIREMENTS, [])
+    with (
+        postgres_server(f"test_{DEFAULT_PACKAGE}") as postgres_url,
+        redis_server(tmp_path / "redis") as redis_url,
+        tansu_server(tmp_path / "tansu", servers) as kafka_url,
+        osmem_server(tmp_path / "osmem", servers) as opensearch_url,
+        secantus_server(tmp_path / "secantus", servers, f"test_{DEFAULT_PACKAGE}") as mongodb_url,
+    ):
+        env = {"IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)}
+        env |= {"TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
+        env |= {"TEST_KAFKA_URL": kafka_url, "TEST_OPENSEARCH_URL": opensearch_url}
+        env |= {"TEST_MONGODB_URL": mongodb_url}
+
+        outcome = run_suite(python, project, env, *workers)
+
+    assert_all_passed(outcome)
+    assert outcome.passed == expected_tests({"services": COMPATIBLE_SERVICES})
+    for name, version in COMPATIBLE_HEADERS.items():
+        variable = f"TEST_{name.upper()}_URL"
+        assert re.search(rf"^  {name}: {version} via url \({variable}", outcome.output, re.M), name
     assert leftovers(state_dir) == []
