@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -153,7 +155,11 @@ def test_a_service_without_a_local_server_says_so_in_one_sentence(
 
     assert result.returncode == 4, result.stdout + result.stderr
     (line,) = [line for line in result.stderr.splitlines() if f"No {name} server" in line]
-    assert f"{name} has no server that runs without Docker" in line
+    if name == "localstack":  # its runtime runs from an environment of its own, on PATH
+        assert "no LocalStack runtime was found" in line
+        assert "`localstack-supervisor` is on PATH" in line
+    else:
+        assert f"{name} has no server that runs without Docker" in line
     assert "IT_BACKEND=docker" in line
     assert f"TEST_{name.upper()}_URL" in line
     assert leftovers(state_dir) == []
@@ -191,29 +197,40 @@ def localstack_python() -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["url", "local"])
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 def test_s3_passes_against_the_real_localstack(
-    tmp_path: Path, state_dir: Path, localstack_python: Path, workers: list[str]
+    tmp_path: Path, state_dir: Path, localstack_python: Path, workers: list[str], backend: str
 ) -> None:
+    """On `url` against the runtime the test starts; on `local` the suite starts it from its
+    own environment, found on PATH through `localstack-supervisor` (as after `uv tool install`)."""
     project = render(tmp_path / "project", services=LOCALSTACK_SERVICES)
     python = cached_venv(project / "tests" / "integration" / "requirements.txt", [])
-    with (
-        postgres_server(f"test_{DEFAULT_PACKAGE}") as postgres_url,
-        redis_server(tmp_path / "redis") as redis_url,
-        localstack_server(tmp_path / "localstack", localstack_python) as localstack_url,
-    ):
-        env = {"IT_BACKEND": "url", "IT_STATE_DIR": str(state_dir)}
-        env |= {"TEST_POSTGRES_URL": postgres_url, "TEST_REDIS_URL": redis_url}
-        env |= {"TEST_LOCALSTACK_URL": localstack_url}
+    with ExitStack() as stack:
+        env = {"IT_BACKEND": backend, "IT_STATE_DIR": str(state_dir)}
+        if backend == "url":
+            postgres = postgres_server(f"test_{DEFAULT_PACKAGE}")
+            localstack = localstack_server(tmp_path / "localstack", localstack_python)
+            env |= {"TEST_POSTGRES_URL": stack.enter_context(postgres)}
+            env |= {"TEST_REDIS_URL": stack.enter_context(redis_server(tmp_path / "redis"))}
+            env |= {"TEST_LOCALSTACK_URL": stack.enter_context(localstack)}
+        else:
+            tools = tmp_path / "tools"  # only the runtime's script: its Python stays off PATH
+            tools.mkdir()
+            (tools / "localstack-supervisor").symlink_to(
+                localstack_python.parent / "localstack-supervisor"
+            )
+            env |= {"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
 
         outcome = run_suite(python, project, env, *workers)
 
     assert_all_passed(outcome)
     assert outcome.passed == expected_tests({"services": LOCALSTACK_SERVICES})
     # The version LocalStack's own health endpoint reports: the real runtime, not a look-alike.
+    variable = "TEST_LOCALSTACK_URL" if backend == "url" else "localstack-core in "
     assert re.search(
-        r"^  localstack: 2026\.3\.0 via url \(TEST_LOCALSTACK_URL", outcome.output, re.M
-    )
+        rf"^  localstack: 2026\.3\.0 via {backend} \({variable}", outcome.output, re.M
+    ), outcome.output[:2000]
     assert leftovers(state_dir) == []
 
 

@@ -272,7 +272,7 @@ def hand_engine_over() -> Engine:
     return chosen
 
 
-def docker_client(timeout: float = 5) -> Any:
+def docker_client(timeout: int = 5) -> Any:
     """A Docker SDK client whose calls wait `timeout` seconds for an answer, or
     ServiceUnavailable in one sentence naming the ways out."""
     found = engine()

@@ -1,7 +1,11 @@
 # Managed by it-template: local changes may conflict on copier update.
-"""LocalStack (S3): the same recipe as every service (probe, container, URL); no local server.
+"""LocalStack (S3): the same recipe as every service (probe, local process, container, URL).
 
-The URL is the edge endpoint, `http://host:4566`. Region and credentials are fixed test values
+The `local` backend runs the real LocalStack runtime from an environment of its own, found
+through the `localstack-supervisor` script that `localstack-core` installs: LocalStack needs
+Python 3.13 and pins that clash with the suite's, so it is never installed beside the suite
+(`pipx install` or `uv tool install`, see the README). The URL is the edge endpoint,
+`http://host:4566`. Region and credentials are fixed test values
 (us-east-1, test/test) unless the URL carries them: `http://key:secret@host:port?region=...`,
 so any S3-compatible test server (MinIO, moto) can stand in.
 """
@@ -10,16 +14,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
 
-from ...base import Service
+from ...base import LocalCommand, Service, ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -83,6 +89,24 @@ def localstack_version(url: str, timeout: float = 3) -> str:
         return "unknown (not LocalStack)"
 
 
+def find_runtime() -> tuple[Path, str]:
+    """The Python of the environment LocalStack's runtime is installed in, and where it is:
+    the interpreter of the `localstack-supervisor` script on PATH."""
+    script = shutil.which("localstack-supervisor")
+    if script:
+        with open(script, "rb") as file:
+            first = file.readline().decode(errors="replace").strip()
+        python = Path(first.removeprefix("#!").split()[0]) if first.startswith("#!") else None
+        if python is not None and python.is_file():
+            return python, f"localstack-core in {python.parent.parent}"
+    raise ServiceUnavailable(
+        "no LocalStack runtime was found (install it into an environment of its own so that "
+        "`localstack-supervisor` is on PATH: `uv tool install --python 3.13 "
+        "'localstack-core[runtime]==2026.3.0'` with the pins in tests/integration/README.md; "
+        "or run with IT_BACKEND=docker, or IT_BACKEND=url with TEST_LOCALSTACK_URL)"
+    )
+
+
 class LocalStack(Service):
     """LocalStack with S3 only."""
 
@@ -108,6 +132,28 @@ class LocalStack(Service):
         """Refuse anything but an http(s):// URL."""
         if urlsplit(url).scheme not in {"http", "https"}:
             raise ValueError(f"{self.url_variable} must look like http://host:4566, not {url!r}.")
+
+    def local_command(self, workdir: Path, port: int) -> LocalCommand:
+        """The runtime on 127.0.0.1:`port` with S3 only, its state in `workdir`, no DNS server,
+        no persistence and nothing downloaded at start."""
+        python, source = find_runtime()
+        address = f"127.0.0.1:{port}"
+        env = {
+            "GATEWAY_LISTEN": address,
+            "LOCALSTACK_HOST": address,
+            "SERVICES": "s3",
+            "EAGER_SERVICE_LOADING": "1",
+            "SKIP_SSL_CERT_DOWNLOAD": "1",
+            "DISABLE_EVENTS": "1",
+            "DNS_ADDRESS": "0",
+            "PERSISTENCE": "0",
+            "LOCALSTACK_VOLUME_DIR": str(workdir),
+        }
+        return LocalCommand([str(python), "-m", "localstack.runtime.main"], source, env=env)
+
+    def local_url(self, port: int) -> str:
+        """The edge endpoint of a local runtime."""
+        return f"http://127.0.0.1:{port}"
 
     def container(self, image: str) -> Any:
         """A LocalStack container running S3 only."""
