@@ -34,6 +34,10 @@ Then the whole-suite rows (scripts/whole_suite.py; --no-whole-suite skips them):
 generated database tests as whole pytest processes, in the defaults rendered into
 build/bench/suite-project, on `local` and `docker`, sequentially and with `-n 2`, beside the
 textbook Testcontainers pattern and pytest-postgresql, with the fixed and per-test costs.
+
+Last, the ready times of the servers the template's CI starts itself for the services that have
+no server of their own here (--no-ci-servers skips them): the real LocalStack runtime, and the
+Kafka-, OpenSearch- and MongoDB-compatible servers its url-backend tests run against.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
@@ -274,6 +279,8 @@ def outer(args: argparse.Namespace) -> int:
                 progress("interrupted: stopping the benchmark's servers")
         if code == 0 and not args.no_whole_suite:
             whole_suite(args, python, state, token)
+        if code == 0 and not args.no_ci_servers:
+            ci_servers(args)
         return code
     except KeyboardInterrupt:
         progress("interrupted: stopping the benchmark's servers")
@@ -318,6 +325,64 @@ def whole_suite(args: argparse.Namespace, bench_python: Path, state: Path, token
         f"Load average at the end: {load_average()}; whole-suite rows in "
         f"{time.monotonic() - began:.0f} s, medians of {suite.repeat} run(s) each."
     )
+
+
+def ci_servers(args: argparse.Namespace) -> None:
+    """Ready times of the servers the template's CI starts itself (tests/servers.py), from the
+    process's start until it answers, for the services this machine has no other server for:
+    the real LocalStack runtime and the compatible Kafka, OpenSearch and MongoDB servers."""
+    sys.path.insert(0, str(ROOT))
+    from tests.helpers import cached_venv, find_python
+    from tests.servers import (
+        COMPATIBLE_REQUIREMENTS,
+        LOCALSTACK_REQUIREMENTS,
+        localstack_server,
+        osmem_server,
+        secantus_server,
+        tansu_server,
+    )
+
+    progress("installing the CI's own servers (cached in build/venvs)")
+    compatible = cached_venv(COMPATIBLE_REQUIREMENTS, [])
+    starts: dict[str, Callable[[Path], contextlib.AbstractContextManager[str]]] = {
+        "kafka: Tansu 0.6.0, compatible (accepts connections)": partial(
+            tansu_server, python=compatible
+        ),
+        "opensearch: osmem-server 0.1.6, compatible (answers GET /)": partial(
+            osmem_server, python=compatible
+        ),
+        "mongodb: SecantusDB 0.7.0b3, compatible (accepts connections)": partial(
+            secantus_server, python=compatible, database="test_bench"
+        ),
+    }
+    python313 = find_python("3.13")
+    if python313 is not None:
+        localstack = cached_venv(LOCALSTACK_REQUIREMENTS, [], python313)
+        starts["localstack: LocalStack 2026.3.0, real (S3 running)"] = partial(
+            localstack_server, python=localstack
+        )
+    repeat = 2 if args.quick else 5
+    rows = []
+    for label, start in starts.items():
+        samples = []
+        for index in range(repeat + 1):  # the first start warms caches and is not counted
+            progress(f"{label.split(':')[0]}: start {index + 1}/{repeat + 1}")
+            with tempfile.TemporaryDirectory(prefix="it-bench-ci-") as workdir:
+                began = time.monotonic()
+                with start(Path(workdir) / "server"):
+                    if index:
+                        samples.append(time.monotonic() - began)
+        rows.append(Row(label, samples, "s"))
+    width = max(len(row.label) for row in rows) + 2
+    print()
+    print("Servers the template's CI starts itself (url backend), from start to ready:")
+    for row in rows:
+        print(
+            f"{row.label:<{width}}{len(row.samples):>5}  {fmt(row.median, 's'):>11}  "
+            f"{fmt(row.p90, 's'):>11}"
+        )
+    if python313 is None:
+        print("Note: LocalStack's row skipped: no Python 3.13 here (pyenv install 3.13)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1027,6 +1092,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--no-whole-suite", action="store_true", help="skip the whole-suite wall-time rows"
+    )
+    parser.add_argument(
+        "--no-ci-servers",
+        action="store_true",
+        help="skip the ready times of the servers the template's CI starts itself",
     )
     parser.add_argument("--measure", metavar="PROJECT", help=argparse.SUPPRESS)
     parser.add_argument("--measure-async", nargs=3, help=argparse.SUPPRESS)
