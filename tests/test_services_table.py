@@ -26,7 +26,7 @@ DUMMY_ROW = """    {
         'url_fields': {'user': (['DUMMY_USER'], 'admin'), 'database': (['DUMMY_DB'], 'main')},
         'url_comment': '',
         'compose': dummy_compose, 'workflow': dummy_workflow,
-        'workflow_url': 'dummy://127.0.0.1:7777/main',
+        'test_url': 'dummy://{address}/main',
     },
 """
 DUMMY_BLOCKS = """{%- set dummy_compose %}
@@ -75,7 +75,8 @@ def test_the_compose_file_and_the_workflow_start_it(with_dummy: Path) -> None:
     assert "dummy" in compose["services"]["test-api"]["depends_on"]
     assert job["services"]["dummy"]["image"] == "dummy/dummy:1.2"
     run_step = next(step for step in job["steps"] if "pytest" in str(step.get("run", "")))
-    assert run_step["env"]["TEST_DUMMY_URL"] == "dummy://127.0.0.1:7777/main"
+    published = "127.0.0.1:${{ job.services.dummy.ports['7777'] }}"
+    assert run_step["env"]["TEST_DUMMY_URL"] == f"dummy://{published}/main"
 
 
 def test_its_client_and_its_testcontainers_extra_are_dependencies(with_dummy: Path) -> None:
