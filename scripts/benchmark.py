@@ -330,7 +330,8 @@ def whole_suite(args: argparse.Namespace, bench_python: Path, state: Path, token
 def ci_servers(args: argparse.Namespace) -> None:
     """Ready times of the servers the template's CI starts itself (tests/servers.py), from the
     process's start until it answers, for the services this machine has no other server for:
-    the real LocalStack runtime and the compatible Kafka, OpenSearch and MongoDB servers."""
+    the real LocalStack runtime and WireMock (its npm package's jar, as `local` runs it), and
+    the compatible Kafka, OpenSearch and MongoDB servers."""
     sys.path.insert(0, str(ROOT))
     from tests.helpers import cached_venv, find_python
     from tests.servers import (
@@ -340,6 +341,7 @@ def ci_servers(args: argparse.Namespace) -> None:
         osmem_server,
         secantus_server,
         tansu_server,
+        wiremock_server,
     )
 
     progress("installing the CI's own servers (cached in build/venvs)")
@@ -355,6 +357,7 @@ def ci_servers(args: argparse.Namespace) -> None:
             secantus_server, python=compatible, database="test_bench"
         ),
     }
+    starts["wiremock: WireMock 3.13.2, real (/__admin/health)"] = wiremock_server
     python313 = find_python("3.13")
     if python313 is not None:
         localstack = cached_venv(LOCALSTACK_REQUIREMENTS, [], python313)

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Build PostgreSQL, Redis, MariaDB, RabbitMQ and Memcached service images from Debian packages,
-# without any container registry. Useful to anyone whose CI cannot pull images (air-gapped
-# runners, registry rate limits, mirrors-only networks): the images are drop-ins for the
-# official `postgres`, `redis`, `mariadb`, `rabbitmq` and `memcached` images (same environment
-# variables, ports and tools), so compose files and Testcontainers work unchanged with
-# IT_POSTGRES_IMAGE / IT_REDIS_IMAGE / IT_MYSQL_IMAGE / IT_RABBITMQ_IMAGE / IT_MEMCACHED_IMAGE
-# pointing at them. A Python 3.11 image (a stand-in for python:3.11-slim) builds the compose
-# file's test-api service (IT_PYTHON_IMAGE).
+# Build PostgreSQL, Redis, MariaDB, RabbitMQ, Memcached and WireMock service images from Debian
+# packages, without any container registry. Useful to anyone whose CI cannot pull images
+# (air-gapped runners, registry rate limits, mirrors-only networks): the images are drop-ins
+# for the official `postgres`, `redis`, `mariadb`, `rabbitmq` and `memcached` images (same
+# environment variables, ports and tools), so compose files and Testcontainers work unchanged
+# with IT_POSTGRES_IMAGE / IT_REDIS_IMAGE / IT_MYSQL_IMAGE / IT_RABBITMQ_IMAGE /
+# IT_MEMCACHED_IMAGE pointing at them. A WireMock image stands in for the official
+# `wiremock/wiremock` one (IT_WIREMOCK_IMAGE): Debian's Java 17 runtime and the standalone jar
+# of the npm package `wiremock` (`npm pack`, checked against the registry's integrity hash by
+# npm). A Python 3.11 image (a stand-in for python:3.11-slim) builds the compose file's
+# test-api service (IT_PYTHON_IMAGE).
 #
 #   1. debootstrap --variant=minbase a Debian rootfs with postgresql-N, redis-server,
-#      mariadb-server, rabbitmq-server and memcached, from the mirror apt is already
-#      configured with (skipped when the base image exists and was made with this package
-#      list: the list is kept in the base image's it-template.base-packages label, so adding
-#      a package rebuilds an older base by itself);
+#      mariadb-server, rabbitmq-server, memcached and openjdk-17-jre-headless, from the mirror
+#      apt is already configured with (skipped when the base image exists and was made with
+#      this package list: the list is kept in the base image's it-template.base-packages
+#      label, so adding a package rebuilds an older base by itself);
 #   2. docker import it as the base image;
 #   3. docker build (legacy builder) images/postgres, images/redis, images/mariadb,
-#      images/rabbitmq, images/memcached and images/python FROM that base.
+#      images/rabbitmq, images/memcached, images/wiremock and images/python FROM that base.
 #
 # Idempotent: an up-to-date base image skips steps 1-2, and docker's layer cache makes step 3
 # cheap. Needs root, debootstrap and a running engine (scripts/docker-engine.sh start).
@@ -26,6 +29,7 @@
 #   IT_MYSQL_IMAGE     tag of the mariadb image    (default it-template/mariadb:10.11)
 #   IT_RABBITMQ_IMAGE  tag of the rabbitmq image   (default it-template/rabbitmq:3.10)
 #   IT_MEMCACHED_IMAGE tag of the memcached image  (default it-template/memcached:1.6)
+#   IT_WIREMOCK_IMAGE  tag of the wiremock image   (default it-template/wiremock:3.13.2)
 #   IT_PYTHON_IMAGE    tag of the python image     (default it-template/python:3.11)
 #   IT_BASE_IMAGE      tag of the imported rootfs  (default it-template/debian-base:<suite>)
 #   DEBIAN_SUITE       Debian release              (default: this machine's, e.g. bookworm)
@@ -43,6 +47,8 @@ MYSQL_IMAGE=${IT_MYSQL_IMAGE:-it-template/mariadb:10.11}
 RABBITMQ_IMAGE=${IT_RABBITMQ_IMAGE:-it-template/rabbitmq:3.10}
 MEMCACHED_IMAGE=${IT_MEMCACHED_IMAGE:-it-template/memcached:1.6}
 PYTHON_IMAGE=${IT_PYTHON_IMAGE:-it-template/python:3.11}
+WIREMOCK_VERSION=3.13.2 # the rendered compose file's wiremock/wiremock tag
+WIREMOCK_IMAGE=${IT_WIREMOCK_IMAGE:-it-template/wiremock:$WIREMOCK_VERSION}
 BUILD_ROOT=${BUILD_ROOT:-/var/tmp/it-template-images}
 export DOCKER_BUILDKIT=0
 
@@ -67,7 +73,7 @@ ROOTFS=$BUILD_ROOT/rootfs-$SUITE
 # makes the next run rebuild the base.
 BASE_PACKAGES="postgresql-$PG_MAJOR,postgresql-client-$PG_MAJOR,redis-server,redis-tools"
 BASE_PACKAGES+=",mariadb-server,mariadb-client,rabbitmq-server,memcached,ca-certificates"
-BASE_PACKAGES+=",python3,python3-venv"
+BASE_PACKAGES+=",python3,python3-venv,openjdk-17-jre-headless,curl"
 BASE_LABEL=it-template.base-packages
 
 # The service images' build contexts: images/NAME in the repository.
@@ -101,6 +107,8 @@ MARIADB_DIR=$(image_dir mariadb)
 RABBITMQ_DIR=$(image_dir rabbitmq)
 MEMCACHED_DIR=$(image_dir memcached)
 PYTHON_DIR=$(image_dir python)
+WIREMOCK_DIR=$(image_dir wiremock)
+command -v npm >/dev/null || die "npm not found (apt-get install -y npm): it fetches WireMock's jar"
 
 total_start=$(date +%s.%N)
 
@@ -148,7 +156,7 @@ else
         "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/*
     find "$ROOTFS"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
     for f in "usr/lib/postgresql/$PG_MAJOR/bin/postgres" usr/bin/redis-server usr/sbin/mariadbd \
-        usr/lib/rabbitmq/bin/rabbitmq-server usr/bin/memcached usr/bin/python3; do
+        usr/lib/rabbitmq/bin/rabbitmq-server usr/bin/memcached usr/bin/python3 usr/bin/java; do
         [[ -x $ROOTFS/$f ]] || die "/$f did not install into $ROOTFS"
     done
 
@@ -173,6 +181,24 @@ build() {
         }
 }
 
+# images/wiremock with the jar of the npm package beside it, in a context outside the repository
+# (the tarball is kept by version, so a rebuild fetches nothing).
+wiremock_context() {
+    local context=$BUILD_ROOT/wiremock-context package=$BUILD_ROOT/npm/wiremock-$WIREMOCK_VERSION.tgz
+    if [[ ! -s $package ]]; then
+        mkdir -p "$BUILD_ROOT/npm"
+        (cd "$BUILD_ROOT/npm" && npm pack --silent "wiremock@$WIREMOCK_VERSION" >/dev/null) ||
+            die "npm pack wiremock@$WIREMOCK_VERSION failed"
+    fi
+    rm -rf "$context"
+    mkdir -p "$context"
+    cp "$WIREMOCK_DIR"/* "$context"/
+    tar -xzf "$package" -C "$context" --strip-components=2 \
+        "package/build/wiremock-standalone-$WIREMOCK_VERSION.jar"
+    mv "$context/wiremock-standalone-$WIREMOCK_VERSION.jar" "$context/wiremock-standalone.jar"
+    printf '%s\n' "$context"
+}
+
 t=$(date +%s.%N)
 build "$POSTGRES_IMAGE" "$POSTGRES_DIR" --build-arg "PG_MAJOR=$PG_MAJOR"
 build "$REDIS_IMAGE" "$REDIS_DIR"
@@ -180,6 +206,7 @@ build "$MYSQL_IMAGE" "$MARIADB_DIR"
 build "$RABBITMQ_IMAGE" "$RABBITMQ_DIR"
 build "$MEMCACHED_IMAGE" "$MEMCACHED_DIR"
 build "$PYTHON_IMAGE" "$PYTHON_DIR"
+build "$WIREMOCK_IMAGE" "$(wiremock_context)" --build-arg "WIREMOCK_VERSION=$WIREMOCK_VERSION"
 log "build: $(elapsed "$t") s"
 # Earlier builds of these tags, now untagged, are of no use to anyone; nor is a replaced base
 # image once nothing is built on it (docker refuses while a container still uses it).
@@ -190,5 +217,5 @@ fi
 
 docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' |
     grep -F -e "$BASE_IMAGE" -e "$POSTGRES_IMAGE" -e "$REDIS_IMAGE" -e "$MYSQL_IMAGE" \
-        -e "$RABBITMQ_IMAGE" -e "$MEMCACHED_IMAGE" -e "$PYTHON_IMAGE" >&2 || true
+        -e "$RABBITMQ_IMAGE" -e "$MEMCACHED_IMAGE" -e "$PYTHON_IMAGE" -e "$WIREMOCK_IMAGE" >&2 || true
 log "total: $(elapsed "$total_start") s"

@@ -28,8 +28,9 @@ ALL_SERVICES = [
     "mongodb",
     "opensearch",
     "localstack",
+    "wiremock",
 ]
-PROVEN_SERVICES = ["postgres", "mysql", "redis", "rabbitmq", "memcached"]
+PROVEN_SERVICES = ["postgres", "mysql", "redis", "rabbitmq", "memcached", "wiremock"]
 # Existing projects the adoption tests render into: their tests are theirs, not ours.
 collect_ignore = ["projects"]
 

@@ -46,6 +46,7 @@ SERVICE_EXAMPLES = {
     "kafka": 2,
     "opensearch": 2,
     "mongodb": 2,
+    "wiremock": 2,
 }
 
 

@@ -253,6 +253,31 @@ def osmem_server(workdir: Path, python: Path) -> Iterator[str]:
         yield url
 
 
+def wiremock_jar() -> Path:
+    """The standalone jar of the npm package `wiremock` on PATH (`npm install --global`)."""
+    command = shutil.which("wiremock")
+    jars = sorted(Path(command).resolve().parent.glob("build/*.jar")) if command else []
+    if not jars:
+        raise FileNotFoundError("no WireMock jar: npm install --global wiremock@3.13.2")
+    return jars[-1]
+
+
+@contextmanager
+def wiremock_server(workdir: Path) -> Iterator[str]:
+    """WireMock from the npm package's jar, as the suite's local backend runs it (the same JVM
+    options), on a free port; yields its URL once /__admin/health answers."""
+    workdir.mkdir()
+    url = f"http://127.0.0.1:{free_port()}"
+    argv = ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", str(wiremock_jar())]
+    argv += ["--port", url.rsplit(":", 1)[1], "--bind-address", "127.0.0.1"]
+    argv += ["--root-dir", str(workdir), "--disable-banner"]
+    health = f"{url}/__admin/health"
+    with served(
+        argv, workdir / "wiremock.log", lambda: urllib.request.urlopen(health, timeout=2).close()
+    ):
+        yield url
+
+
 @contextmanager
 def secantus_server(workdir: Path, python: Path, database: str) -> Iterator[str]:
     """SecantusDB, a MongoDB wire-protocol server, in memory on a free port; yields the URL of

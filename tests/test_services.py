@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -35,6 +37,7 @@ EXAMPLE_MODULES = {
     "mongodb": "test_mongodb.py",
     "opensearch": "test_opensearch.py",
     "localstack": "test_s3.py",
+    "wiremock": "test_wiremock.py",
 }
 RENDERED_ONLY = [name for name in ALL_SERVICES if name not in PROVEN_SERVICES]
 EXTRA = [name for name in ALL_SERVICES if name not in ("postgres", "redis")]
@@ -273,4 +276,78 @@ def test_kafka_opensearch_and_mongodb_pass_against_compatible_servers(
     for name, version in COMPATIBLE_HEADERS.items():
         variable = f"TEST_{name.upper()}_URL"
         assert re.search(rf"^  {name}: {version} via url \({variable}", outcome.output, re.M), name
+    assert leftovers(state_dir) == []
+
+
+WIREMOCK_SERVICES = ["postgres", "redis", "wiremock"]
+
+
+@pytest.mark.slow
+def test_wiremock_without_its_jar_or_java_says_so_in_one_sentence(
+    tmp_path: Path, state_dir: Path, every_service_python: Path
+) -> None:
+    """Without the npm package's jar, then without `java`: one sentence each, naming the way out."""
+    project = render(tmp_path / "project", services=WIREMOCK_SERVICES)
+    empty = tmp_path / "bin"  # neither `wiremock` nor `java` on PATH
+    empty.mkdir()
+    env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir), "PATH": str(empty)}
+    jar = next(Path(shutil.which("wiremock") or "").resolve().parent.glob("build/*.jar"))
+    command = [str(every_service_python), "-m", "pytest", "tests/integration", "-q"]
+
+    for extra, sentence in [
+        ({}, "no WireMock jar was found (`npm install --global wiremock@3.13.2` puts it on PATH"),
+        ({"IT_WIREMOCK_JAR": str(jar)}, "no `java` was found for WireMock's jar"),
+    ]:
+        result = run(command, project, env | extra)
+
+        assert result.returncode == 4, result.stdout + result.stderr
+        (line,) = [line for line in result.stderr.splitlines() if "No wiremock server" in line]
+        assert sentence in line
+        assert "IT_BACKEND=docker" in line
+        assert "TEST_WIREMOCK_URL" in line
+        assert leftovers(state_dir) == []
+
+
+SHARED_MAPPING = {
+    "request": {"method": "GET", "urlPath": "/shared/v1/status"},
+    "response": {"status": 200, "jsonBody": {"status": "from the team's mappings"}},
+}
+SHARED_TEST = """
+import json
+import urllib.request
+
+from .harness.services.wiremock.fixtures import WireMockStubs
+
+
+def test_the_team_s_mapping_answers(wiremock: WireMockStubs) -> None:
+    url = f"{wiremock.server_url}/shared/v1/status"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert json.load(response) == {"status": "from the team's mappings"}
+"""
+
+
+ON_DOCKER = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["local", pytest.param("docker", marks=ON_DOCKER)])
+def test_wiremock_serves_a_team_s_shared_mappings_folder(
+    tmp_path: Path, state_dir: Path, backend: str
+) -> None:
+    """tests/integration/wiremock/mappings/ is served beside the tests' own stubs: from the jar's
+    --root-dir on `local`, mounted read-only at /home/wiremock on `docker`."""
+    project = render(tmp_path / "project", services=WIREMOCK_SERVICES)
+    python = cached_venv(project / "tests" / "integration" / "requirements.txt", [])
+    mappings = project / "tests" / "integration" / "wiremock" / "mappings"
+    mappings.mkdir(parents=True)
+    (mappings / "status.json").write_text(json.dumps(SHARED_MAPPING))
+    (project / "tests" / "integration" / "test_shared_mappings.py").write_text(SHARED_TEST)
+
+    outcome = run_suite(python, project, {"IT_BACKEND": backend, "IT_STATE_DIR": str(state_dir)})
+
+    assert_all_passed(outcome)
+    assert outcome.passed == expected_tests({"services": WIREMOCK_SERVICES}) + 1
+    assert re.search(rf"^  wiremock: 3\.13\.2 via {backend} \(", outcome.output, re.M)
+    assert json.loads((mappings / "status.json").read_text()) == SHARED_MAPPING
+    assert sorted(path.name for path in mappings.parent.iterdir()) == ["mappings"]
     assert leftovers(state_dir) == []

@@ -19,6 +19,7 @@ from tests.test_update import snapshot_of_template
 
 DUMMY_ROW = """    {
         'name': 'dummy', 'image': 'dummy/dummy:1.2', 'title': 'Dummy DB', 'port': 7777,
+        'plain_container': False,
         'fixtures': [('fixtures', ['dummy_client', 'dummy_url'])],
         'client': [('dummy-client>=1,<2', 'The dummy client.')], 'untyped': 'dummy_client.*',
         'local': '`dummyd`',
