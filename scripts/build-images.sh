@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Build PostgreSQL, Redis, MariaDB, RabbitMQ, Memcached and WireMock service images from Debian
-# packages, without any container registry. Useful to anyone whose CI cannot pull images
-# (air-gapped runners, registry rate limits, mirrors-only networks): the images are drop-ins
-# for the official `postgres`, `redis`, `mariadb`, `rabbitmq` and `memcached` images (same
-# environment variables, ports and tools), so compose files and Testcontainers work unchanged
-# with IT_POSTGRES_IMAGE / IT_REDIS_IMAGE / IT_MYSQL_IMAGE / IT_RABBITMQ_IMAGE /
+# Build PostgreSQL, Redis, MariaDB, RabbitMQ, Memcached, WireMock and LocalStack service images
+# from Debian packages, without any container registry. Useful to anyone whose CI cannot pull
+# images (air-gapped runners, registry rate limits, mirrors-only networks): the images are
+# drop-ins for the official `postgres`, `redis`, `mariadb`, `rabbitmq` and `memcached` images
+# (same environment variables, ports and tools), so compose files and Testcontainers work
+# unchanged with IT_POSTGRES_IMAGE / IT_REDIS_IMAGE / IT_MYSQL_IMAGE / IT_RABBITMQ_IMAGE /
 # IT_MEMCACHED_IMAGE pointing at them. A WireMock image stands in for the official
 # `wiremock/wiremock` one (IT_WIREMOCK_IMAGE): Debian's Java 17 runtime and the standalone jar
 # of the npm package `wiremock` (`npm pack`, checked against the registry's integrity hash by
-# npm). A Python 3.11 image (a stand-in for python:3.11-slim) builds the compose file's
-# test-api service (IT_PYTHON_IMAGE).
+# npm). A LocalStack image stands in for `localstack/localstack:4.4` (IT_LOCALSTACK_IMAGE):
+# localstack-core 4.4.0 from PyPI, pip-installed on the host into a virtual environment made
+# with the same Debian Python 3.11 as the base image's, then copied in. A Python 3.11 image (a
+# stand-in for python:3.11-slim) builds the compose file's test-api service (IT_PYTHON_IMAGE).
 #
 #   1. debootstrap --variant=minbase a Debian rootfs with postgresql-N, redis-server,
 #      mariadb-server, rabbitmq-server, memcached and openjdk-17-jre-headless, from the mirror
@@ -18,7 +20,8 @@
 #      label, so adding a package rebuilds an older base by itself);
 #   2. docker import it as the base image;
 #   3. docker build (legacy builder) images/postgres, images/redis, images/mariadb,
-#      images/rabbitmq, images/memcached, images/wiremock and images/python FROM that base.
+#      images/rabbitmq, images/memcached, images/wiremock, images/localstack and images/python
+#      FROM that base.
 #
 # Idempotent: an up-to-date base image skips steps 1-2, and docker's layer cache makes step 3
 # cheap. Needs root, debootstrap and a running engine (scripts/docker-engine.sh start).
@@ -30,6 +33,7 @@
 #   IT_RABBITMQ_IMAGE  tag of the rabbitmq image   (default it-template/rabbitmq:3.10)
 #   IT_MEMCACHED_IMAGE tag of the memcached image  (default it-template/memcached:1.6)
 #   IT_WIREMOCK_IMAGE  tag of the wiremock image   (default it-template/wiremock:3.13.2)
+#   IT_LOCALSTACK_IMAGE tag of the localstack image (default it-template/localstack:4.4)
 #   IT_PYTHON_IMAGE    tag of the python image     (default it-template/python:3.11)
 #   IT_BASE_IMAGE      tag of the imported rootfs  (default it-template/debian-base:<suite>)
 #   DEBIAN_SUITE       Debian release              (default: this machine's, e.g. bookworm)
@@ -49,6 +53,7 @@ MEMCACHED_IMAGE=${IT_MEMCACHED_IMAGE:-it-template/memcached:1.6}
 PYTHON_IMAGE=${IT_PYTHON_IMAGE:-it-template/python:3.11}
 WIREMOCK_VERSION=3.13.2 # the rendered compose file's wiremock/wiremock tag
 WIREMOCK_IMAGE=${IT_WIREMOCK_IMAGE:-it-template/wiremock:$WIREMOCK_VERSION}
+LOCALSTACK_IMAGE=${IT_LOCALSTACK_IMAGE:-it-template/localstack:4.4}
 BUILD_ROOT=${BUILD_ROOT:-/var/tmp/it-template-images}
 export DOCKER_BUILDKIT=0
 
@@ -108,6 +113,7 @@ RABBITMQ_DIR=$(image_dir rabbitmq)
 MEMCACHED_DIR=$(image_dir memcached)
 PYTHON_DIR=$(image_dir python)
 WIREMOCK_DIR=$(image_dir wiremock)
+LOCALSTACK_DIR=$(image_dir localstack)
 command -v npm >/dev/null || die "npm not found (apt-get install -y npm): it fetches WireMock's jar"
 
 total_start=$(date +%s.%N)
@@ -199,6 +205,27 @@ wiremock_context() {
     printf '%s\n' "$context"
 }
 
+# images/localstack with a virtual environment of LocalStack's runtime beside it. The environment
+# is made with Debian's own Python, the one the base image has at the same path, and kept while
+# its requirements are unchanged (a stamp holds their hash), so a rebuild installs nothing.
+localstack_context() {
+    local context=$BUILD_ROOT/localstack-context venv=$BUILD_ROOT/localstack-venv wanted
+    wanted=$(sha256sum "$LOCALSTACK_DIR/requirements.txt" | cut -d' ' -f1)
+    if [[ $(cat "$venv/.it-template-requirements" 2>/dev/null) != "$wanted" ]]; then
+        log "pip install LocalStack's runtime into $venv"
+        rm -rf "$venv"
+        /usr/bin/python3 -m venv "$venv" || die "python3 -m venv failed (apt-get install -y python3-venv)"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r "$LOCALSTACK_DIR/requirements.txt" \
+            2> >(grep -v "^WARNING: Location" >&2) || die "pip install of LocalStack's runtime failed"
+        printf '%s\n' "$wanted" >"$venv/.it-template-requirements"
+    fi
+    rm -rf "$context"
+    mkdir -p "$context"
+    cp "$LOCALSTACK_DIR"/* "$context"/
+    cp -al "$venv" "$context/venv" # hard links: the context costs no copy
+    printf '%s\n' "$context"
+}
+
 t=$(date +%s.%N)
 build "$POSTGRES_IMAGE" "$POSTGRES_DIR" --build-arg "PG_MAJOR=$PG_MAJOR"
 build "$REDIS_IMAGE" "$REDIS_DIR"
@@ -207,6 +234,7 @@ build "$RABBITMQ_IMAGE" "$RABBITMQ_DIR"
 build "$MEMCACHED_IMAGE" "$MEMCACHED_DIR"
 build "$PYTHON_IMAGE" "$PYTHON_DIR"
 build "$WIREMOCK_IMAGE" "$(wiremock_context)" --build-arg "WIREMOCK_VERSION=$WIREMOCK_VERSION"
+build "$LOCALSTACK_IMAGE" "$(localstack_context)"
 log "build: $(elapsed "$t") s"
 # Earlier builds of these tags, now untagged, are of no use to anyone; nor is a replaced base
 # image once nothing is built on it (docker refuses while a container still uses it).
@@ -217,5 +245,6 @@ fi
 
 docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' |
     grep -F -e "$BASE_IMAGE" -e "$POSTGRES_IMAGE" -e "$REDIS_IMAGE" -e "$MYSQL_IMAGE" \
-        -e "$RABBITMQ_IMAGE" -e "$MEMCACHED_IMAGE" -e "$PYTHON_IMAGE" -e "$WIREMOCK_IMAGE" >&2 || true
+        -e "$RABBITMQ_IMAGE" -e "$MEMCACHED_IMAGE" -e "$PYTHON_IMAGE" -e "$WIREMOCK_IMAGE" \
+        -e "$LOCALSTACK_IMAGE" >&2 || true
 log "total: $(elapsed "$total_start") s"

@@ -199,14 +199,22 @@ def localstack_python() -> Path:
     return cached_venv(LOCALSTACK_REQUIREMENTS, [], base)
 
 
+ON_DOCKER = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
+# The runtime each backend runs: localstack-core 2026.3.0 on Python 3.13 where the test or the
+# suite starts it; localstack-core 4.4.0 in the image scripts/build-images.sh builds for the
+# pinned localstack/localstack:4.4.
+LOCALSTACK_VERSIONS = {"url": r"2026\.3\.0", "local": r"2026\.3\.0", "docker": r"4\.4\.0"}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["url", "local"])
+@pytest.mark.parametrize("backend", ["url", "local", pytest.param("docker", marks=ON_DOCKER)])
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["sequential", "xdist"])
 def test_s3_passes_against_the_real_localstack(
     tmp_path: Path, state_dir: Path, localstack_python: Path, workers: list[str], backend: str
 ) -> None:
     """On `url` against the runtime the test starts; on `local` the suite starts it from its
-    own environment, found on PATH through `localstack-supervisor` (as after `uv tool install`)."""
+    own environment, found on PATH through `localstack-supervisor` (as after `uv tool install`);
+    on `docker` the suite starts the locally built image (IT_LOCALSTACK_IMAGE)."""
     project = render(tmp_path / "project", services=LOCALSTACK_SERVICES)
     python = cached_venv(project / "tests" / "integration" / "requirements.txt", [])
     with ExitStack() as stack:
@@ -217,7 +225,7 @@ def test_s3_passes_against_the_real_localstack(
             env |= {"TEST_POSTGRES_URL": stack.enter_context(postgres)}
             env |= {"TEST_REDIS_URL": stack.enter_context(redis_server(tmp_path / "redis"))}
             env |= {"TEST_LOCALSTACK_URL": stack.enter_context(localstack)}
-        else:
+        elif backend == "local":
             tools = tmp_path / "tools"  # only the runtime's script: its Python stays off PATH
             tools.mkdir()
             (tools / "localstack-supervisor").symlink_to(
@@ -230,9 +238,14 @@ def test_s3_passes_against_the_real_localstack(
     assert_all_passed(outcome)
     assert outcome.passed == expected_tests({"services": LOCALSTACK_SERVICES})
     # The version LocalStack's own health endpoint reports: the real runtime, not a look-alike.
-    variable = "TEST_LOCALSTACK_URL" if backend == "url" else "localstack-core in "
+    source = {
+        "url": "TEST_LOCALSTACK_URL",
+        "local": "localstack-core in ",
+        "docker": "it-template/",
+    }
+    version = LOCALSTACK_VERSIONS[backend]
     assert re.search(
-        rf"^  localstack: 2026\.3\.0 via {backend} \({variable}", outcome.output, re.M
+        rf"^  localstack: {version} via {backend} \({source[backend]}", outcome.output, re.M
     ), outcome.output[:2000]
     assert leftovers(state_dir) == []
 
@@ -324,9 +337,6 @@ def test_the_team_s_mapping_answers(wiremock: WireMockStubs) -> None:
     with urllib.request.urlopen(url, timeout=5) as response:
         assert json.load(response) == {"status": "from the team's mappings"}
 """
-
-
-ON_DOCKER = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
 
 
 @pytest.mark.slow
