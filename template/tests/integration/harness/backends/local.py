@@ -12,6 +12,18 @@ from ..base import Backend, Server, Service, ServiceUnavailable, wait_until_read
 from ..process import free_port, spawn, started_at, tail
 from ..process import stop as stop_process
 
+# How a server says its port was taken between free_port() and its bind: PostgreSQL and MariaDB,
+# RabbitMQ (Erlang), WireMock (Jetty, whose last lines name only the port). Matched in lower case.
+PORT_TAKEN = ("already in use", "eaddrinuse", "failed to bind")
+
+
+def log_text(log: Path) -> str:
+    """A server's whole log in lower case, or "" if it wrote none."""
+    try:
+        return log.read_text(errors="replace").lower()
+    except OSError:
+        return ""
+
 
 class LocalBackend(Backend):
     """A server binary started by the run, no Docker."""
@@ -39,7 +51,7 @@ class LocalBackend(Backend):
                 stop_process(process.pid, None, command.stop_signal)
                 process.wait()
                 last_lines = tail(log)
-                port_taken = "already in use" in last_lines or "eaddrinuse" in last_lines
+                port_taken = any(marker in log_text(log) for marker in PORT_TAKEN)
                 if port_taken and attempt < 2:
                     shutil.rmtree(workdir, ignore_errors=True)
                     continue
