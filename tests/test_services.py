@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.servers import (
     redis_server,
     secantus_server,
     tansu_server,
+    wiremock_jar,
 )
 from tests.suite import assert_all_passed, leftovers, run_suite
 from tests.test_ci_files import WORKFLOW, check_schema, check_zizmor
@@ -304,7 +304,7 @@ def test_wiremock_without_its_jar_or_java_says_so_in_one_sentence(
     empty = tmp_path / "bin"  # neither `wiremock` nor `java` on PATH
     empty.mkdir()
     env = {"IT_BACKEND": "local", "IT_STATE_DIR": str(state_dir), "PATH": str(empty)}
-    jar = next(Path(shutil.which("wiremock") or "").resolve().parent.glob("build/*.jar"))
+    jar = wiremock_jar()
     command = [str(every_service_python), "-m", "pytest", "tests/integration", "-q"]
 
     for extra, sentence in [
