@@ -48,6 +48,17 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.fixture(autouse=True)
+def environment_kept() -> Iterator[None]:
+    """No test leaves its environment behind: a variable it set (DOCKER_HOST, say) would reach
+    every suite this worker runs after it and fail them for a reason of another test's."""
+    before = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    yield
+    after = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"the test left these environment variables changed: {changed}"
+
+
 @pytest.fixture(scope="session")
 def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template rendered once with its defaults; tests must not modify it."""

@@ -464,8 +464,12 @@ def test_servers_left_to_the_exit_handler_are_all_stopped(harness: Any) -> None:
 
 @pytest.fixture
 def docker_module(harness: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    """The docker backend's module, in a home and runtime directory of the test's own."""
+    """The docker backend's module, in a home and runtime directory of the test's own; the
+    environment it hands the engine over in is restored whole, so that no DOCKER_HOST set here
+    reaches the suites this worker runs next (monkeypatch does not restore a variable it was
+    asked to delete while unset)."""
     module = harness.backends.docker
+    saved = dict(os.environ)
     for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -474,6 +478,8 @@ def docker_module(harness: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     module.engine.cache_clear()
     yield module
     module.engine.cache_clear()
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def write_context(home: Path, name: str, host: str) -> None:
