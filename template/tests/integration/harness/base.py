@@ -96,6 +96,11 @@ class Service(ABC):
             f"{self.url_variable}"
         )
 
+    def stop_local(self, workdir: Path, stop: Callable[[str], None], stop_signal: str) -> None:
+        """Stop the local server run in `workdir` (`stop` sends a signal and waits); a service
+        that keeps something of the run for the next one does it here."""
+        stop(stop_signal)
+
     def local_url(self, port: int) -> str:
         """URL of a local server started by `local_command`."""
         raise NotImplementedError(f"{self.name} has no local server")

@@ -268,6 +268,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
         found = engine()
         lines.append(f"  docker engine: {found.host} (from {found.origin})")
+    from .services.postgres.databases import TEMPLATE
+
+    if "outcome" in TEMPLATE:
+        lines.append(f"  template database: {TEMPLATE['outcome']}")
     timeout = suite_timeout(config)
     if timeout is not None:
         seconds, method = timeout.args[0], timeout.kwargs["method"]

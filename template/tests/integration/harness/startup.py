@@ -35,7 +35,8 @@ def prepare(servers: Servers) -> str:
 
 
 def finish(servers: Servers) -> None:
-    """Drop this process's database, if it made one."""
+    """Drop this process's database, if it made one; keep a template it built (databases.py)."""
     if _own.pop("url", None) is not None:
         postgres = servers["postgres"].url
         databases.drop_database(libpq_url(postgres), worker_database(postgres))
+        databases.keep_template()

@@ -70,10 +70,20 @@ class LocalBackend(Backend):
                 pid=process.pid,
                 pid_started=started_at(process.pid),
                 stop_signal=command.stop_signal,
+                extra={"workdir": str(workdir)},
             )
         raise AssertionError("unreachable")
 
     def stop(self, service: Service, server: Server) -> None:
         """Stop the process with the signal its server shuts down cleanly on."""
-        if server.pid is not None:
-            stop_process(server.pid, server.pid_started, server.stop_signal)
+        pid = server.pid
+        if pid is None:
+            return
+        if "workdir" not in server.extra:  # a server of a release that did not record it
+            stop_process(pid, server.pid_started, server.stop_signal)
+            return
+        service.stop_local(
+            Path(server.extra["workdir"]),
+            lambda stop_signal: stop_process(pid, server.pid_started, stop_signal),
+            server.stop_signal,
+        )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import json
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -30,6 +32,11 @@ from ...process import (
 from ...run import cache_root
 from ...safety import ensure_test_database
 
+# In a local server's directory: the run built the template database afresh, so its cluster
+# is kept for the next run when the server stops (`Postgres.stop_local`).
+KEEP_TEMPLATE = "keep-template"
+KEPT = "kept-cluster.json"  # where to keep it, and the pg_controldata that checks it
+WAL_SEGMENT = re.compile(r"[0-9A-F]{24}")
 SPEED_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 CREATE_EXTENSION = re.compile(r"create\s+extension\s+(?:if\s+not\s+exists\s+)?[\"']?([\w-]+)", re.I)
 
@@ -68,6 +75,27 @@ def template_name(url: str) -> str:
 def worker_database(url: str) -> str:
     """This process's database name, next to the database `url` names: one per xdist worker."""
     return f"{database_name(url)}_{config.worker_id()}"
+
+
+def clean_shutdown_wal(data: Path, controldata: Path) -> str | None:
+    """The WAL file of the last checkpoint of a cluster shut down cleanly; None otherwise."""
+    done = subprocess.run(
+        [str(controldata), "-D", str(data)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C"},
+        check=False,
+    )
+    state = re.search(r"^Database cluster state:\s+(.+)$", done.stdout, re.M)
+    redo = re.search(r"^Latest checkpoint's REDO WAL file:\s+(\w+)$", done.stdout, re.M)
+    if done.returncode != 0 or not state or state[1] != "shut down" or not redo:
+        return None
+    return redo[1]
+
+
+def kept_cluster(cluster: Path) -> Path:
+    """Where the cluster of the last run that built the template database is kept."""
+    return cluster.with_name(f"{cluster.name}-template")
 
 
 def installations() -> list[tuple[Path, str]]:
@@ -178,7 +206,11 @@ class Postgres(Service):
             )
         binaries = readable_copy(binaries.parent, cache_root(), user) / binaries.name
         data = workdir / "data"
-        copy_tree(self._cached_cluster(binaries, user), data)
+        cluster = self._cached_cluster(binaries, user)
+        kept = kept_cluster(cluster)
+        (workdir / KEPT).write_text(json.dumps([str(kept), str(binaries / "pg_controldata")]))
+        with FileLock(f"{kept}.lock"):
+            copy_tree(kept if kept.is_dir() else cluster, data)
         hand_over(workdir, user)
         data.chmod(0o700)
         argv = [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-k", str(workdir)]
@@ -187,6 +219,30 @@ class Postgres(Service):
             argv += ["-c", setting]
         # SIGQUIT is PostgreSQL's immediate shutdown: no checkpoint for a cluster thrown away.
         return LocalCommand(argv, source=source, user=user, stop_signal="SIGQUIT")
+
+    def stop_local(self, workdir: Path, stop: Callable[[str], None], stop_signal: str) -> None:
+        """Stop the server; if the run built the template database afresh, with a clean
+        shutdown (SIGINT: a checkpoint, about 0.1 s) and then keep its cluster, which the next
+        run copies and whose template it uses while the schema key holds (databases.py)."""
+        if not (workdir / KEEP_TEMPLATE).exists():
+            stop(stop_signal)
+            return
+        stop("SIGINT")
+        kept, controldata = (Path(path) for path in json.loads((workdir / KEPT).read_text()))
+        data = workdir / "data"
+        redo = clean_shutdown_wal(data, controldata)
+        if redo is None:  # not shut down cleanly (killed after the stop timeout): keep nothing
+            return
+        segments = sorted(p for p in (data / "pg_wal").iterdir() if WAL_SEGMENT.fullmatch(p.name))
+        needed = [p for p in segments if p.name >= redo][:2]  # its checkpoint's, and the next
+        for segment in set(segments) - set(needed):
+            segment.unlink()  # older ones, and those renamed for reuse: 1 MB each to copy
+        partial = kept.with_name(f"{kept.name}.partial")
+        with FileLock(f"{kept}.lock"):
+            shutil.rmtree(partial, ignore_errors=True)
+            copy_tree(data, partial)
+            shutil.rmtree(kept, ignore_errors=True)
+            partial.rename(kept)
 
     def local_url(self, port: int) -> str:
         """URL of the test database of a local server."""
