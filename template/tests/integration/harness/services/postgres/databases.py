@@ -112,14 +112,15 @@ def ensure_template(servers: dict[str, Server]) -> None:
     cluster is kept for the next run once this one ends (`keep_template`)."""
     server = servers["postgres"]
     key = schema_key()
-    if os.environ.get("IT_TEMPLATE_REUSE", "").strip() != "0" and template_key(server.url) == key:
+    reuse = os.environ.get("IT_TEMPLATE_REUSE", "").strip() != "0"
+    if reuse and template_key(server.url) == key:
         TEMPLATE["outcome"] = f"reused (schema key {key})"
         return
     build_template(servers)
     with psycopg.connect(libpq_url(server.url), autocommit=True) as conn:
         conn.execute(f"COMMENT ON DATABASE \"{template_name(server.url)}\" IS '{key}'")
     TEMPLATE["outcome"] = f"built (schema key {key})"
-    if "workdir" in server.extra:
+    if reuse and "workdir" in server.extra:
         TEMPLATE["keep"] = str(Path(server.extra["workdir"], KEEP_TEMPLATE))
 
 

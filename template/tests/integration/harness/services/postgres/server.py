@@ -222,8 +222,9 @@ class Postgres(Service):
 
     def stop_local(self, workdir: Path, stop: Callable[[str], None], stop_signal: str) -> None:
         """Stop the server; if the run built the template database afresh, with a clean
-        shutdown (SIGINT: a checkpoint, about 0.1 s) and then keep its cluster, which the next
-        run copies and whose template it uses while the schema key holds (databases.py)."""
+        shutdown (SIGINT: a checkpoint) and then keep its cluster, which the next run copies
+        and whose template it uses while the schema key holds (databases.py). The shutdown
+        and the copy cost a few tenths of a second, once per change of the schema."""
         if not (workdir / KEEP_TEMPLATE).exists():
             stop(stop_signal)
             return
